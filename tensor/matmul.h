@@ -1,0 +1,18 @@
+#pragma once
+// Matrix products through Eigen's GEMM.
+//
+//   a: [..., M, K], b: [..., K, N] -> [..., M, N]
+// Leading (batch) axes broadcast, so [B, M, K] x [K, N] applies one weight to every batch item.
+// Transposes are free: pass a.transpose(-1, -2) and the kernel reads the column-major layout
+// directly instead of copying. Only the last two axes of an operand need unit stride on one side.
+#include "tensor/tensor.h"
+
+namespace uniad::ops {
+
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// out (+)= a x b for 2-D operands, writing into an existing contiguous [M, N] tensor.
+// accumulate=true adds to out; used by convolution and fused paths that own their buffers.
+void gemm_into(Tensor& out, const Tensor& a, const Tensor& b, bool accumulate);
+
+}  // namespace uniad::ops

@@ -1,0 +1,41 @@
+#pragma once
+// A seeded, portable random number generator (xoshiro256**, seeded through SplitMix64).
+// The standard library's distributions differ between implementations, so uniform and normal
+// draws are made here: the same seed gives the same numbers on every machine. The state is four
+// integers, so checkpoints can store it and resume exactly.
+#include <array>
+#include <cstdint>
+
+#include "tensor/tensor.h"
+
+namespace uniad {
+
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 0) { manual_seed(seed); }
+  void manual_seed(uint64_t seed);
+
+  uint64_t next_u64();
+  double uniform();  // [0, 1) with 53 random bits
+  double normal();   // N(0, 1), Box-Muller (uses two uniforms per call, no cached spare)
+
+  std::array<uint64_t, 4> state() const { return s_; }
+  void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }
+
+ private:
+  std::array<uint64_t, 4> s_{};
+};
+
+// The process-wide default generator, used when a caller passes none.
+Generator& default_generator();
+
+// In-place fills, drawing elements in row-major order (so results do not depend on threads).
+Tensor& uniform_(Tensor& t, double low, double high, Generator& gen = default_generator());
+Tensor& normal_(Tensor& t, double mean, double std, Generator& gen = default_generator());
+Tensor& bernoulli_(Tensor& t, double p, Generator& gen = default_generator());  // 1 with probability p
+
+// Fresh tensors.
+Tensor rand_uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype = DType::Float32);
+Tensor rand_normal(const Shape& shape, double mean, double std, Generator& gen, DType dtype = DType::Float32);
+
+}  // namespace uniad

@@ -1,0 +1,68 @@
+#pragma once
+// Shared helpers for the test suite: random inputs, closeness checks that report the largest
+// difference, and a gradient-check wrapper that prints what it measured.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "autograd/gradcheck.h"
+#include "tensor/random.h"
+
+namespace uniad::test {
+
+inline Tensor randn(const Shape& shape, uint64_t seed, DType dtype = DType::Float64) {
+  Generator gen(seed);
+  return rand_normal(shape, 0.0, 1.0, gen, dtype);
+}
+
+inline Tensor randu(const Shape& shape, double lo, double hi, uint64_t seed, DType dtype = DType::Float64) {
+  Generator gen(seed);
+  return rand_uniform(shape, lo, hi, gen, dtype);
+}
+
+// Largest |a - b| over all elements; shapes must match.
+inline double max_abs_diff(const Tensor& a, const Tensor& b) {
+  REQUIRE_MESSAGE(a.shape() == b.shape(), "shape ", shape_str(a.shape()), " vs ", shape_str(b.shape()));
+  const auto va = a.to_vector(), vb = b.to_vector();
+  double m = 0;
+  for (size_t i = 0; i < va.size(); ++i) {
+    const double d = std::abs(va[i] - vb[i]);
+    if (std::isnan(d)) return INFINITY;
+    m = std::max(m, d);
+  }
+  return m;
+}
+
+// Checks closeness (|a - b| <= atol + rtol |b| everywhere) and prints the largest difference.
+inline void check_close(const std::string& what, const Tensor& actual, const Tensor& expected, double atol,
+                        double rtol = 0) {
+  REQUIRE_MESSAGE(actual.shape() == expected.shape(), what, ": shape ", shape_str(actual.shape()), " vs expected ",
+                  shape_str(expected.shape()));
+  const auto va = actual.to_vector(), vb = expected.to_vector();
+  double worst = 0, worst_excess = -INFINITY;
+  size_t at = 0;
+  for (size_t i = 0; i < va.size(); ++i) {
+    const double d = std::abs(va[i] - vb[i]);
+    const double excess = std::isnan(d) ? INFINITY : d - (atol + rtol * std::abs(vb[i]));
+    if (std::isnan(d) || d > worst) worst = std::isnan(d) ? INFINITY : d;
+    if (excess > worst_excess) {
+      worst_excess = excess;
+      at = i;
+    }
+  }
+  std::printf("[compare] %-48s max |diff| = %.3e (atol %.1e, rtol %.1e)\n", what.c_str(), worst, atol, rtol);
+  CHECK_MESSAGE(worst_excess <= 0, what, ": element ", at, " is ", va.empty() ? 0 : va[at], ", expected ",
+                vb.empty() ? 0 : vb[at], " (max |diff| ", worst, ")");
+}
+
+// Runs a float64 finite-difference check, prints the largest difference, fails with details.
+inline void expect_gradcheck(const std::string& what, const ag::GradcheckFn& f, const std::vector<Tensor>& inputs,
+                             ag::GradcheckOptions opt = {}) {
+  const ag::GradcheckResult r = ag::gradcheck(f, inputs, opt);
+  std::printf("[gradcheck] %-46s max |diff| = %.3e\n", what.c_str(), r.max_abs_diff);
+  CHECK_MESSAGE(r.ok, what, ": gradient mismatch\n", r.report);
+}
+
+}  // namespace uniad::test
