@@ -1,0 +1,136 @@
+// GEMM benchmark on the shapes of the UniAD reconstruction transformer (tokens x batch =
+// 196 x 8 = 1568 rows, model width 256, FFN width 1024, 8 heads of 32), ours next to PyTorch
+// (OpenBLAS) in the same run, same thread count. Prints GFLOP/s of both and the ratio.
+//
+//   build/bench/bench_gemm [--threads N] [--repeats R] [--rounds K]
+// Ratios, not absolute times, are the result: the machine is shared and noisy. Rounds
+// alternate ours and PyTorch so that both see the same background load.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tensor/matmul.h"
+#include "tensor/random.h"
+
+using namespace uniad;
+
+namespace {
+
+struct GemmShape {
+  std::string key;   // one word, shared with torch_gemm.py
+  std::string name;  // what the product is in the model
+  int64_t batch, M, K, N;
+  bool trans_a, trans_b;  // operand stored transposed (read in place, no copy)
+  double flops() const { return 2.0 * batch * M * K * N; }
+};
+
+const std::vector<GemmShape> kShapes = {
+    {"qkv_in_proj", "qkv_in_proj  X[1568,256] W^T[256,768]", 1, 1568, 256, 768, false, true},
+    {"out_proj", "out_proj     X[1568,256] W^T[256,256]", 1, 1568, 256, 256, false, true},
+    {"ffn_up", "ffn_up       X[1568,256] W^T[256,1024]", 1, 1568, 256, 1024, false, true},
+    {"ffn_down", "ffn_down     X[1568,1024] W^T[1024,256]", 1, 1568, 1024, 256, false, true},
+    {"ffn_up_dW", "ffn_up dW    G^T[1024,1568] X[1568,256]", 1, 1024, 1568, 256, true, false},
+    {"ffn_down_dX", "ffn_down dX  G[1568,256] W[256,1024]", 1, 1568, 256, 1024, false, false},
+    {"attn_scores", "attn scores  Q[64,196,32] K^T[64,32,196]", 64, 196, 32, 196, false, true},
+    {"attn_values", "attn values  P[64,196,196] V[64,196,32]", 64, 196, 196, 32, false, false},
+};
+
+Tensor operand(int64_t batch, int64_t rows, int64_t cols, bool transposed, Generator& gen) {
+  Shape shape = transposed ? Shape{cols, rows} : Shape{rows, cols};
+  if (batch > 1) shape.insert(shape.begin(), batch);
+  Tensor t = rand_normal(shape, 0, 1, gen);
+  return transposed ? t.transpose(-1, -2) : t;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+double time_ours(const GemmShape& s, int repeats) {
+  Generator gen(1);
+  const Tensor a = operand(s.batch, s.M, s.K, s.trans_a, gen);
+  const Tensor b = operand(s.batch, s.K, s.N, s.trans_b, gen);
+  for (int i = 0; i < 3; ++i) ops::matmul(a, b);
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    Tensor c = ops::matmul(a, b);
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return median(times);
+}
+
+// Runs bench/torch_gemm.py once for all shapes; returns median seconds by shape name.
+std::map<std::string, double> time_torch(int threads, int repeats) {
+  const std::string input = "/tmp/uniad_bench_gemm_shapes.txt";
+  FILE* f = std::fopen(input.c_str(), "w");
+  for (const auto& s : kShapes) {
+    std::fprintf(f, "%s %lld %lld %lld %lld %d %d\n", s.key.c_str(), (long long)s.batch, (long long)s.M,
+                 (long long)s.K, (long long)s.N, s.trans_a, s.trans_b);
+  }
+  std::fclose(f);
+  const std::string cmd = "OPENBLAS_NUM_THREADS=" + std::to_string(threads) + " OMP_NUM_THREADS=" +
+                          std::to_string(threads) + " /usr/bin/python3 " UNIAD_SOURCE_DIR "/bench/torch_gemm.py --threads " +
+                          std::to_string(threads) + " --repeats " + std::to_string(repeats) + " < " + input;
+  std::map<std::string, double> result;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return result;
+  char name[256];
+  double seconds;
+  while (std::fscanf(pipe, "%255s %lf", name, &seconds) == 2) result[name] = seconds;
+  pclose(pipe);
+  return result;
+}
+
+int arg_int(int argc, char** argv, const std::string& flag, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == flag) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help") {
+      std::puts("usage: bench_gemm [--threads N (2)] [--repeats R (15)] [--rounds K (3)]");
+      return 0;
+    }
+  const int threads = arg_int(argc, argv, "--threads", 2);
+  const int repeats = arg_int(argc, argv, "--repeats", 15);
+  const int rounds = arg_int(argc, argv, "--rounds", 3);
+  omp_set_num_threads(threads);
+
+  std::map<std::string, std::vector<double>> ours, theirs;
+  for (int r = 0; r < rounds; ++r) {
+    for (const auto& s : kShapes) ours[s.name].push_back(time_ours(s, repeats));
+    auto t = time_torch(threads, repeats);
+    if (t.empty()) {
+      std::fprintf(stderr, "bench_gemm: could not run PyTorch (/usr/bin/python3 with python3-torch); "
+                           "install it with: apt-get install python3-torch libopenblas0-pthread\n");
+      return 1;
+    }
+    for (const auto& s : kShapes) theirs[s.name].push_back(t[s.key]);
+  }
+
+  std::printf("GEMM on UniAD transformer shapes, %d threads, median of %d x %d runs\n", threads, rounds, repeats);
+  std::printf("%-44s %12s %14s %8s\n", "shape", "ours GFLOP/s", "torch GFLOP/s", "ratio");
+  double sum_ours = 0, sum_torch = 0;
+  for (const auto& s : kShapes) {
+    const double a = s.flops() / median(ours[s.name]) / 1e9;
+    const double b = s.flops() / median(theirs[s.name]) / 1e9;
+    sum_ours += median(ours[s.name]);
+    sum_torch += median(theirs[s.name]);
+    std::printf("%-44s %12.1f %14.1f %7.2fx\n", s.name.c_str(), a, b, a / b);
+  }
+  std::printf("%-44s %12s %14s %7.2fx\n", "all shapes (time-weighted)", "", "", sum_torch / sum_ours);
+  std::printf("ratio = ours GFLOP/s / PyTorch GFLOP/s (target >= 0.80 at 2 threads)\n");
+  return 0;
+}

@@ -1,0 +1,28 @@
+# Debian packages the project needs, installed only when missing. Sourced by the scripts.
+
+BUILD_PACKAGES=(cmake ninja-build g++ make pkg-config libeigen3-dev doctest-dev libhdf5-dev)
+# The PyTorch anchor for benchmarks and for regenerating golden fixtures (not needed by tests).
+# Without OpenBLAS, Debian's torch links the reference BLAS and runs ~80x slower.
+TORCH_PACKAGES=(python3 python3-torch python3-numpy python3-h5py libopenblas0-pthread)
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+apt_install() {
+  local missing
+  missing=$(missing_packages "$@")
+  [ -z "$missing" ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  echo "== installing: $missing"
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing > /dev/null
+}
+
+install_build_deps() { apt_install "${BUILD_PACKAGES[@]}"; }
+install_torch_deps() { apt_install "${TORCH_PACKAGES[@]}"; }

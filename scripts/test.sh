@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian 12), configures, builds and runs the whole test suite.
+#
+#   scripts/test.sh               optimised build in build/, every test
+#   scripts/test.sh --sanitize    AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
+#   scripts/test.sh --all         both, one after the other (what CI runs)
+#
+# Idempotent: a second run installs nothing and rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/deps.sh
+
+modes=(release)
+case "${1:-}" in
+  "") ;;
+  --sanitize) modes=(sanitize) ;;
+  --all) modes=(release sanitize) ;;
+  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  *) echo "scripts/test.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+esac
+
+install_build_deps
+
+jobs=$(nproc)
+for mode in "${modes[@]}"; do
+  if [ "$mode" = release ]; then
+    dir=build
+    flags=(-DCMAKE_BUILD_TYPE=Release)
+  else
+    dir=build-asan
+    # Sanitizers need frame pointers and no CUDA runtime; optimise a little to keep it quick.
+    flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DUNIAD_SANITIZE=ON -DUNIAD_CUDA=OFF -DUNIAD_BUILD_BENCH=OFF)
+  fi
+  echo "== [$mode] configure and build in $dir/"
+  cmake -S . -B "$dir" -G Ninja "${flags[@]}" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  grep -E "^-- UniAD" "$dir.configure.log" || true
+  cmake --build "$dir" -j "$jobs"
+
+  echo "== [$mode] run the suite"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  start=$(date +%s)
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+  echo "== [$mode] suite took $(( $(date +%s) - start )) s"
+  scripts/lib/summarize_diffs.sh "$dir/Testing/Temporary/LastTest.log"
+done
