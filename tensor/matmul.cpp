@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <omp.h>
 
+#include "tensor/gemm_avx2.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad::ops {
@@ -36,10 +37,19 @@ bool eigen_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, GemmLayout
   return false;
 }
 
+GemmBackend g_backend = GemmBackend::Auto;
+
 // Multiplies two strided 2-D blocks into a row-major output with leading dimension out_ld.
 template <typename T>
 void gemm_block(T* out, int64_t out_ld, const T* a, GemmLayout la, const T* b, GemmLayout lb, int64_t M, int64_t K,
                 int64_t N, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (g_backend == GemmBackend::Auto && detail::sgemm_avx2_available()) {
+      detail::sgemm_avx2(M, N, K, a, la.row_major ? la.ld : 1, la.row_major ? 1 : la.ld, b, lb.row_major ? lb.ld : 1,
+                         lb.row_major ? 1 : lb.ld, out, out_ld, accumulate);
+      return;
+    }
+  }
   Eigen::Map<RowMat<T>, 0, OuterStride> C(out, M, N, OuterStride(out_ld));
   auto with_a = [&](const auto& A) {
     auto with_b = [&](const auto& B) {
@@ -64,6 +74,9 @@ Tensor gemm_ready(const Tensor& t, GemmLayout& layout) {
 }
 
 }  // namespace
+
+void set_gemm_backend(GemmBackend backend) { g_backend = backend; }
+GemmBackend gemm_backend() { return g_backend; }
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   UNIAD_CHECK(a_in.defined() && b_in.defined(), "matmul: undefined operand");

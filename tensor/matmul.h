@@ -11,6 +11,13 @@ namespace uniad::ops {
 
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// Which GEMM runs float32 products: Auto picks the packed AVX2/FMA kernel (tensor/gemm_avx2.h)
+// when the CPU has it, else Eigen; Eigen forces Eigen (the reference, used by tests).
+// float64 always uses Eigen.
+enum class GemmBackend { Auto, Eigen };
+void set_gemm_backend(GemmBackend backend);
+GemmBackend gemm_backend();
+
 // out (+)= a x b for 2-D operands, writing into an existing contiguous [M, N] tensor.
 // accumulate=true adds to out; used by convolution and fused paths that own their buffers.
 void gemm_into(Tensor& out, const Tensor& a, const Tensor& b, bool accumulate);
