@@ -95,7 +95,7 @@ void Variable::backward(const Tensor& seed, bool retain_graph) const {
     auto& [v, next] = stack.back();
     if (v->grad_fn && next < v->grad_fn->inputs.size()) {
       VariableImpl* child = v->grad_fn->inputs[next++].get();
-      if (child->requires_grad && visited.insert(child).second) stack.push_back({child, 0});
+      if (child && child->requires_grad && visited.insert(child).second) stack.push_back({child, 0});
     } else {
       order.push_back(v);
       stack.pop_back();
@@ -123,7 +123,7 @@ void Variable::backward(const Tensor& seed, bool retain_graph) const {
                 input_grads.size(), " gradients for ", node.inputs.size(), " inputs");
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       VariableImpl* in = node.inputs[i].get();
-      if (!in->requires_grad || !input_grads[i].defined()) continue;
+      if (!in || !in->requires_grad || !input_grads[i].defined()) continue;
       UNIAD_CHECK(input_grads[i].shape() == in->data.shape(), "backward of ", node.op, ": gradient ",
                   shape_str(input_grads[i].shape()), " for input ", i, " of shape ", shape_str(in->data.shape()));
       Tensor& slot = grads[in];

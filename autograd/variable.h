@@ -89,7 +89,8 @@ class NoGradGuard {
 };
 
 // Wraps an op's result. When gradients are enabled and some input requires them, the result
-// gets a Node named `op` that holds the inputs and the backward closure.
+// gets a Node named `op` that holds the inputs and the backward closure. Optional inputs may be
+// undefined Variables; they get no gradient.
 Variable make_result(Tensor value, const char* op, const std::vector<Variable>& inputs, BackwardFn backward);
 
 }  // namespace uniad::ag

@@ -16,11 +16,10 @@ uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 // Draws numel values in row-major order and writes them through the tensor's strides.
 template <typename Draw>
-Tensor& fill_with(Tensor& t, const char* op, Draw draw) {
+Tensor& fill_with(Tensor& t, Draw draw) {
   std::vector<double> values(t.numel());
   for (double& v : values) v = draw();
   t.copy_(Tensor::from_vector(values, t.shape(), DType::Float64));
-  (void)op;
   return t;
 }
 }  // namespace
@@ -56,15 +55,15 @@ Generator& default_generator() {
 }
 
 Tensor& uniform_(Tensor& t, double low, double high, Generator& gen) {
-  return fill_with(t, "uniform_", [&] { return low + (high - low) * gen.uniform(); });
+  return fill_with(t, [&] { return low + (high - low) * gen.uniform(); });
 }
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator& gen) {
-  return fill_with(t, "normal_", [&] { return mean + std * gen.normal(); });
+  return fill_with(t, [&] { return mean + std * gen.normal(); });
 }
 
 Tensor& bernoulli_(Tensor& t, double p, Generator& gen) {
-  return fill_with(t, "bernoulli_", [&] { return gen.uniform() < p ? 1.0 : 0.0; });
+  return fill_with(t, [&] { return gen.uniform() < p ? 1.0 : 0.0; });
 }
 
 Tensor rand_uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype) {

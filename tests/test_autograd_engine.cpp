@@ -105,3 +105,12 @@ TEST_CASE("backward errors are explicit") {
   CHECK_THROWS_WITH_AS((x * x).backward(), doctest::Contains("without a seed"), Error);
   CHECK_THROWS_WITH_AS((x * x).backward(Tensor::ones({3}, DType::Float64)), doctest::Contains("seed [3]"), Error);
 }
+
+TEST_CASE("an undefined optional input is skipped by the engine") {
+  Variable x = leaf({1, 2}, {2});
+  Variable y = make_result(x.data(), "identity_with_optional", {x, Variable()}, [](const Tensor& g) {
+    return std::vector<Tensor>{g, Tensor()};
+  });
+  sum(y).backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{1, 1});
+}
