@@ -135,6 +135,9 @@ void sgemm_avx2(int64_t M, int64_t N, int64_t K, const float* A, int64_t a_rs, i
   const int64_t nc_max = std::min(kNC, round_up(N, kNR));
   float* bp = b_buffer(static_cast<size_t>(kKC * nc_max));  // the calling thread's; shared by the team
 
+  // One thread team for the whole product; every thread walks the same block loops and the
+  // work-sharing loops inside split packing and row blocks between them.
+#pragma omp parallel num_threads(threads)
   for (int64_t jc = 0; jc < N; jc += kNC) {
     const int64_t nc = std::min(kNC, N - jc);
     const int64_t panels = (nc + kNR - 1) / kNR;
@@ -142,30 +145,28 @@ void sgemm_avx2(int64_t M, int64_t N, int64_t K, const float* A, int64_t a_rs, i
       const int64_t kc = std::min(kKC, K - pc);
       const bool add = accumulate || pc > 0;  // later depth blocks add to the earlier ones
       const float* b_src = B + pc * b_rs + jc * b_cs;
-#pragma omp parallel num_threads(threads)
-      {
 #pragma omp for schedule(static)
-        for (int64_t p = 0; p < panels; ++p)
-          pack_b_panel(kc, std::min(kNR, nc - p * kNR), b_src + p * kNR * b_cs, b_rs, b_cs, bp + p * kNR * kc);
-        // implicit barrier: B is packed before anyone multiplies
+      for (int64_t p = 0; p < panels; ++p)
+        pack_b_panel(kc, std::min(kNR, nc - p * kNR), b_src + p * kNR * b_cs, b_rs, b_cs, bp + p * kNR * kc);
+      // implicit barrier: B is packed before anyone multiplies
 #pragma omp for schedule(static)
-        for (int64_t ic = 0; ic < M; ic += mc_step) {
-          const int64_t mc = std::min(mc_step, M - ic);
-          float* ap = a_buffer();
-          pack_a(mc, kc, A + ic * a_rs + pc * a_cs, a_rs, a_cs, ap);
-          for (int64_t p = 0; p < panels; ++p) {
-            const int64_t cols = std::min(kNR, nc - p * kNR);
-            for (int64_t ir = 0; ir < mc; ir += kMR) {
-              const int64_t rows = std::min(kMR, mc - ir);
-              float* c = C + (ic + ir) * ldc + jc + p * kNR;
-              const float* a = ap + ir * kc;
-              const float* b = bp + p * kNR * kc;
-              if (rows == kMR && cols == kNR) kernel_6x16(kc, a, b, c, ldc, add);
-              else edge_tile(kc, a, b, c, ldc, rows, cols, add);
-            }
+      for (int64_t ic = 0; ic < M; ic += mc_step) {
+        const int64_t mc = std::min(mc_step, M - ic);
+        float* ap = a_buffer();
+        pack_a(mc, kc, A + ic * a_rs + pc * a_cs, a_rs, a_cs, ap);
+        for (int64_t p = 0; p < panels; ++p) {
+          const int64_t cols = std::min(kNR, nc - p * kNR);
+          for (int64_t ir = 0; ir < mc; ir += kMR) {
+            const int64_t rows = std::min(kMR, mc - ir);
+            float* c = C + (ic + ir) * ldc + jc + p * kNR;
+            const float* a = ap + ir * kc;
+            const float* b = bp + p * kNR * kc;
+            if (rows == kMR && cols == kNR) kernel_6x16(kc, a, b, c, ldc, add);
+            else edge_tile(kc, a, b, c, ldc, rows, cols, add);
           }
         }
       }
+      // implicit barrier: nobody repacks B while others still read it
     }
   }
 }
