@@ -1,0 +1,57 @@
+#include "uniad/transformer.h"
+
+namespace uniad {
+
+using namespace uniad::ag;
+
+FeedForward::FeedForward(const LayerSizes& s, Generator& gen) {
+  linear1_ = register_module("linear1", std::make_shared<nn::Linear>(s.dim, s.ffn_dim, true, gen));
+  dropout_ = register_module("dropout", std::make_shared<nn::Dropout>(s.dropout, gen));
+  linear2_ = register_module("linear2", std::make_shared<nn::Linear>(s.ffn_dim, s.dim, true, gen));
+}
+
+Variable FeedForward::forward(const Variable& x) const {
+  return linear2_->forward(dropout_->forward(relu(linear1_->forward(x))));  // [L, B, F] inside
+}
+
+EncoderLayer::EncoderLayer(const LayerSizes& s, Generator& gen) {
+  self_attn = register_module("self_attn", std::make_shared<nn::MultiheadAttention>(s.dim, s.heads, s.dropout, gen));
+  ffn_ = register_module("ffn", std::make_shared<FeedForward>(s, gen));
+  norm1_ = register_module("norm1", std::make_shared<nn::LayerNorm>(s.dim));
+  norm2_ = register_module("norm2", std::make_shared<nn::LayerNorm>(s.dim));
+  dropout1_ = register_module("dropout1", std::make_shared<nn::Dropout>(s.dropout, gen));
+  dropout2_ = register_module("dropout2", std::make_shared<nn::Dropout>(s.dropout, gen));
+}
+
+Variable EncoderLayer::forward(const Variable& x, const Variable& pos, const Variable& mask) const {
+  const Variable qk = add(x, pos);  // [L, B, D]
+  Variable t = norm1_->forward(add(x, dropout1_->forward(self_attn->forward(qk, qk, x, mask).output)));
+  return norm2_->forward(add(t, dropout2_->forward(ffn_->forward(t))));
+}
+
+DecoderLayer::DecoderLayer(const LayerSizes& s, bool learned_query, Generator& gen) {
+  if (learned_query) learned_embed_ = register_module("learned_embed", std::make_shared<nn::Embedding>(s.tokens, s.dim, gen));
+  self_attn = register_module("self_attn", std::make_shared<nn::MultiheadAttention>(s.dim, s.heads, s.dropout, gen));
+  multihead_attn =
+      register_module("multihead_attn", std::make_shared<nn::MultiheadAttention>(s.dim, s.heads, s.dropout, gen));
+  ffn_ = register_module("ffn", std::make_shared<FeedForward>(s, gen));
+  norm1_ = register_module("norm1", std::make_shared<nn::LayerNorm>(s.dim));
+  norm2_ = register_module("norm2", std::make_shared<nn::LayerNorm>(s.dim));
+  norm3_ = register_module("norm3", std::make_shared<nn::LayerNorm>(s.dim));
+  dropout1_ = register_module("dropout1", std::make_shared<nn::Dropout>(s.dropout, gen));
+  dropout2_ = register_module("dropout2", std::make_shared<nn::Dropout>(s.dropout, gen));
+  dropout3_ = register_module("dropout3", std::make_shared<nn::Dropout>(s.dropout, gen));
+}
+
+Variable DecoderLayer::forward(const Variable& enc, const Variable& prev, const Variable& pos, const Variable& mask1,
+                               const Variable& mask2) const {
+  const int64_t L = enc.size(0), B = enc.size(1), D = enc.size(2);
+  // The residual stream's start: the learned query [L, D] broadcast over the batch, or the input.
+  const Variable start = learned_embed_ ? expand(unsqueeze(learned_embed_->weight, 1), {L, B, D}) : prev;
+  const Variable enc_k = add(enc, pos);
+  Variable t = norm1_->forward(add(start, dropout1_->forward(self_attn->forward(add(start, pos), enc_k, enc, mask1).output)));
+  t = norm2_->forward(add(t, dropout2_->forward(multihead_attn->forward(add(t, pos), add(prev, pos), prev, mask2).output)));
+  return norm3_->forward(add(t, dropout3_->forward(ffn_->forward(t))));
+}
+
+}  // namespace uniad
