@@ -1,0 +1,136 @@
+#include "uniad/config_io.h"
+
+#include <fstream>
+#include <set>
+
+#include "tensor/error.h"
+
+namespace uniad {
+
+using nlohmann::json;
+
+namespace {
+
+// Lists every configurable field once, as (section, key, reference). Reading, writing and the
+// unknown-key check all walk this one list, so a new field is added in one place.
+template <typename Visit>
+void visit_fields(RunConfig& c, Visit&& visit) {
+  ModelConfig& m = c.model;
+  visit("model", "feature_channels", m.feature_channels);
+  visit("model", "grid_h", m.grid_h);
+  visit("model", "grid_w", m.grid_w);
+  visit("model", "hidden_dim", m.hidden_dim);
+  visit("model", "heads", m.heads);
+  visit("model", "encoder_layers", m.encoder_layers);
+  visit("model", "decoder_layers", m.decoder_layers);
+  visit("model", "ffn_dim", m.ffn_dim);
+  visit("model", "dropout", m.dropout);
+  visit("model", "learned_pos_embed", m.learned_pos_embed);
+  visit("model", "mask_encoder", m.mask_encoder);
+  visit("model", "mask_decoder1", m.mask_decoder1);
+  visit("model", "mask_decoder2", m.mask_decoder2);
+  visit("model", "mask_window", m.mask_window);
+  visit("model", "jitter_scale", m.jitter_scale);
+  visit("model", "jitter_prob", m.jitter_prob);
+  TrainConfig& t = c.train;
+  visit("train", "seed", t.seed);
+  visit("train", "epochs", t.epochs);
+  visit("train", "batch_size", t.batch_size);
+  visit("train", "lr", t.lr);
+  visit("train", "beta1", t.beta1);
+  visit("train", "beta2", t.beta2);
+  visit("train", "adam_eps", t.adam_eps);
+  visit("train", "weight_decay", t.weight_decay);
+  visit("train", "clip_norm", t.clip_norm);
+  visit("train", "schedule", t.schedule);
+  visit("train", "step_epochs", t.step_epochs);
+  visit("train", "gamma", t.gamma);
+  visit("train", "warmup_epochs", t.warmup_epochs);
+  visit("train", "min_lr", t.min_lr);
+  visit("train", "val_fraction", t.val_fraction);
+  visit("train", "val_every", t.val_every);
+  visit("train", "max_minutes", t.max_minutes);
+  visit("train", "threads", t.threads);
+}
+
+const char* json_type_name(const json& v) { return v.type_name(); }
+
+template <typename T>
+void read_value(const json& v, T& out, const std::string& where) {
+  if constexpr (std::is_same_v<T, bool>) {
+    UNIAD_CHECK(v.is_boolean(), where, ": expected true or false, got ", json_type_name(v), " ", v.dump());
+    out = v.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    UNIAD_CHECK(v.is_number_integer(), where, ": expected an integer, got ", json_type_name(v), " ", v.dump());
+    out = v.get<T>();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    UNIAD_CHECK(v.is_number(), where, ": expected a number, got ", json_type_name(v), " ", v.dump());
+    out = v.get<T>();
+  } else {
+    UNIAD_CHECK(v.is_string(), where, ": expected a string, got ", json_type_name(v), " ", v.dump());
+    out = v.get<std::string>();
+  }
+}
+
+}  // namespace
+
+json to_json(const RunConfig& config) {
+  RunConfig copy = config;
+  json j;
+  j["model"]["network"] = network_kind_name(copy.model.network);
+  visit_fields(copy, [&](const char* section, const char* key, auto& value) { j[section][key] = value; });
+  return j;
+}
+
+RunConfig run_config_from_json(const json& j, const std::string& source) {
+  UNIAD_CHECK(j.is_object(), source, ": the configuration must be a JSON object, got ", json_type_name(j));
+  RunConfig c;
+  std::set<std::string> known = {"model.network"};
+  visit_fields(c, [&](const char* section, const char* key, auto&) { known.insert(std::string(section) + "." + key); });
+  for (const auto& [section, body] : j.items()) {
+    UNIAD_CHECK(section == "model" || section == "train", source, ": unknown section '", section,
+                "' (expected model and train)");
+    UNIAD_CHECK(body.is_object(), source, ": section '", section, "' must be an object");
+    for (const auto& [key, _] : body.items())
+      UNIAD_CHECK(known.count(section + "." + key), source, ": unknown key '", section, ".", key, "'");
+  }
+  if (j.contains("model") && j["model"].contains("network")) {
+    std::string name;
+    read_value(j["model"]["network"], name, source + ": model.network");
+    c.model.network = parse_network_kind(name);
+  }
+  visit_fields(c, [&](const char* section, const char* key, auto& value) {
+    if (j.contains(section) && j[section].contains(key))
+      read_value(j[section][key], value, source + ": " + section + "." + key);
+  });
+  return c;
+}
+
+void apply_override(json& j, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  const auto dot = assignment.find('.');
+  UNIAD_CHECK(eq != std::string::npos && dot != std::string::npos && dot < eq, "--set '", assignment,
+              "': expected section.key=value, e.g. train.lr=5e-4");
+  const std::string section = assignment.substr(0, dot), key = assignment.substr(dot + 1, eq - dot - 1);
+  const std::string text = assignment.substr(eq + 1);
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = text;  // bare words are strings: model.network=mlp
+  j[section][key] = value;
+}
+
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+  json j = json::object();
+  if (!path.empty()) {
+    std::ifstream in(path);
+    UNIAD_CHECK(in.good(), path, ": cannot open the configuration file");
+    j = json::parse(in, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+    UNIAD_CHECK(!j.is_discarded(), path, ": not valid JSON");
+  }
+  for (const std::string& o : overrides) apply_override(j, o);
+  RunConfig c = run_config_from_json(j, path.empty() ? "defaults" : path);
+  c.model.validate();
+  c.train.validate();
+  return c;
+}
+
+}  // namespace uniad
