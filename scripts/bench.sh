@@ -9,6 +9,7 @@ install_torch_deps
 which=${1:-gemm}
 shift || true
 [ "${1:-}" = "--" ] && shift
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > build.configure.log 2>&1 || { cat build.configure.log; exit 1; }
+mkdir -p build
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > build/configure.log 2>&1 || { cat build/configure.log; exit 1; }
 cmake --build build --target "bench_$which"
 exec "build/bench/bench_$which" "$@"

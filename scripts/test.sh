@@ -32,8 +32,9 @@ for mode in "${modes[@]}"; do
     flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DUNIAD_SANITIZE=ON -DUNIAD_CUDA=OFF -DUNIAD_BUILD_BENCH=OFF)
   fi
   echo "== [$mode] configure and build in $dir/"
-  cmake -S . -B "$dir" -G Ninja "${flags[@]}" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
-  grep -E "^-- UniAD" "$dir.configure.log" || true
+  mkdir -p "$dir"
+  cmake -S . -B "$dir" -G Ninja "${flags[@]}" > "$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; exit 1; }
+  grep -E "^-- UniAD" "$dir/configure.log" || true
   cmake --build "$dir" -j "$jobs"
 
   echo "== [$mode] run the suite"
