@@ -1,0 +1,90 @@
+#pragma once
+// Tensors in HDF5 files: golden fixtures made by PyTorch, and model checkpoints.
+//
+// A file holds a tree of groups; a tensor is a dataset at a path such as
+// "/encoder/layers.0/linear1.weight" (intermediate groups are created on write). Small
+// parameters (stride, eps, a description) are attributes of a group or dataset, or scalar
+// datasets. Stored element types map one to one onto our dtypes:
+//   IEEE float 4 bytes -> float32, 8 bytes -> float64, signed 8-byte integer -> int64.
+// Anything else is rejected with an Error rather than converted silently.
+//
+// Every failure throws uniad::Error naming the file and the path inside it, e.g.
+//   "golden_ops.h5: /conv2d/weight: expected float32, stored float64".
+// HDF5's habit of printing its error stack to stderr is switched off; its innermost message is
+// appended to ours instead. Only the CPU side is handled: tensors live on the CPU here.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace uniad::h5 {
+
+class File {
+ public:
+  // Opens an existing file for reading. Throws when it is missing or not a readable HDF5 file.
+  static File open_read(const std::string& path);
+  // Creates a file for writing, truncating any existing file of that name.
+  static File create(const std::string& path);
+
+  File(File&& other) noexcept;
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File();  // closes quietly; call close() to learn about errors while flushing
+
+  // Flushes and closes; throws when HDF5 reports an error. Idempotent.
+  void close();
+
+  const std::string& path() const { return path_; }
+  bool writable() const { return writable_; }
+
+  // ---- tensors ----
+  // Writes `t` (any layout; views are made contiguous first) as a new dataset. Throws when
+  // something already exists at `dataset`: two tensors with one name is a bug in the caller.
+  void write(const std::string& dataset, const Tensor& t);
+  // Reads a dataset in its stored dtype and shape (a scalar dataspace gives shape []).
+  Tensor read(const std::string& dataset) const;
+  // Reads and checks the stored dtype (and shape), naming both sides when they differ.
+  Tensor read(const std::string& dataset, DType expected) const;
+  Tensor read(const std::string& dataset, DType expected, const Shape& expected_shape) const;
+  // Reads into an existing tensor of matching dtype and shape (e.g. a parameter being loaded).
+  void read_into(const std::string& dataset, Tensor& dst) const;
+
+  // ---- scalar datasets ----
+  void write_int(const std::string& dataset, int64_t value);
+  void write_string(const std::string& dataset, const std::string& value);
+  int64_t read_int(const std::string& dataset) const;
+  std::string read_string(const std::string& dataset) const;
+
+  // ---- attributes of a group or dataset ("/" is the root group) ----
+  void set_attr(const std::string& object, const std::string& name, int64_t value);
+  void set_attr(const std::string& object, const std::string& name, double value);
+  void set_attr(const std::string& object, const std::string& name, const std::string& value);
+  void set_attr(const std::string& object, const std::string& name, const char* value) {
+    set_attr(object, name, std::string(value));
+  }
+  bool has_attr(const std::string& object, const std::string& name) const;
+  int64_t attr_int(const std::string& object, const std::string& name) const;
+  double attr_double(const std::string& object, const std::string& name) const;  // integers convert
+  std::string attr_string(const std::string& object, const std::string& name) const;
+
+  // ---- structure ----
+  bool exists(const std::string& path) const;  // any group or dataset at `path`
+  // Full paths of the datasets directly in `group` (or anywhere below it when recursive),
+  // sorted by name. Creating a group explicitly is rarely needed: write() makes them.
+  std::vector<std::string> list_datasets(const std::string& group = "/", bool recursive = false) const;
+  std::vector<std::string> list_groups(const std::string& group = "/") const;
+  void create_group(const std::string& group);
+
+ private:
+  File(int64_t id, std::string path, bool writable);
+  void require_open(const std::string& what) const;
+  void require_writable(const std::string& what) const;
+
+  int64_t id_ = -1;  // hid_t; kept as int64_t so that this header does not include hdf5.h
+  std::string path_;
+  bool writable_ = false;
+};
+
+}  // namespace uniad::h5
