@@ -94,8 +94,7 @@ class PositionEmbedding(nn.Module):
         px, py = x[..., None] / dim_t, y[..., None] / dim_t  # [H, W, D/2]
         px = torch.stack([px[..., 0::2].sin(), px[..., 1::2].cos()], dim=3).flatten(2)
         py = torch.stack([py[..., 0::2].sin(), py[..., 1::2].cos()], dim=3).flatten(2)
-        pos = torch.cat([py, px], dim=-1).reshape(H * W, 1, self.d)
-        return pos.to(torch.get_default_dtype())
+        return torch.cat([py, px], dim=-1).reshape(H * W, 1, self.d)  # float64; the caller casts
 
 
 class FeedForward(nn.Module):
@@ -230,7 +229,7 @@ class ReconstructionModel(nn.Module):
             for layer in self.layers:
                 x = layer(x)
         else:
-            pos = self.pos_embed()  # [L, 1, D]
+            pos = self.pos_embed().to(x.dtype)  # [L, 1, D]
             mask = self.mask.to(x.dtype)
             m_enc, m1, m2 = (mask if on else None for on in (c.mask_encoder, c.mask_decoder1, c.mask_decoder2))
             enc = x
