@@ -7,7 +7,6 @@
 #include <filesystem>
 
 #include "nn/optim.h"
-
 #include "test_util.h"
 #include "uniad/model.h"
 #include "uniad/state_io.h"

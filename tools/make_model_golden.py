@@ -25,7 +25,7 @@ Layout, one group per case; the group's attributes are the uniad::ModelConfig fi
                            clip global norm to clip_norm, AdamW step; train mode)
     /mlp, /cnn, /transformer, /query_first   small models, forward and gradients only
 Results are stored as float32 (rounding them adds ~6e-8 relative error, far below the test's
-tolerances) with HDF5's shuffle + gzip filters. Full-precision results, coarse inputs and the
+tolerances) with HDF5's shuffle + gzip filters. Full-precision results, coarse weights and inputs, and the
 HDF5 1.10 metadata format keep the file under 2 MB (about 1.7 MB).
 """
 import argparse
