@@ -119,5 +119,6 @@ TEST_CASE("state_io: loading lists missing, unexpected and mis-shaped names, and
     g.close();
   }
   const h5::File g = h5::File::open_read(no_attr.str());
-  CHECK(error_of([&] { load_model_config(g, "/config"); }).find("'feature_channels'") != std::string::npos);
+  // Fields are read in name order, so the first missing one is decoder_layers.
+  CHECK(error_of([&] { load_model_config(g, "/config"); }).find("has no attribute 'decoder_layers'") != std::string::npos);
 }

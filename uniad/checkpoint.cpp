@@ -1,11 +1,12 @@
 #include "uniad/checkpoint.h"
 
+#include "tensor/hdf5_io.h"
+#include "uniad/state_io.h"
+
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
-#include <map>
-#include <set>
 
 namespace uniad {
 
@@ -29,45 +30,7 @@ std::array<uint64_t, 4> rng_from_tensor(const Tensor& t) {
   return s;
 }
 
-// Lists every difference between the stored parameter set and the model's, or returns "".
-std::string compare_parameters(const h5::File& file, const std::string& group, const nn::Module& model) {
-  std::map<std::string, Shape> expected;
-  for (const auto& [name, p] : model.named_parameters()) expected[name] = p.shape();
-  std::set<std::string> stored;
-  const std::string prefix = group + "/";
-  for (const std::string& path : file.list_datasets(group, /*recursive=*/false)) stored.insert(path.substr(prefix.size()));
-  std::string missing, unexpected, mismatched;
-  for (const auto& [name, shape] : expected) {
-    if (!stored.count(name)) {
-      missing += " " + name;
-      continue;
-    }
-    const Shape got = file.read(prefix + name).shape();
-    if (got != shape) mismatched += " " + name + " (stored " + shape_str(got) + ", model " + shape_str(shape) + ")";
-  }
-  for (const std::string& name : stored)
-    if (!expected.count(name)) unexpected += " " + name;
-  std::string report;
-  if (!missing.empty()) report += "\n  missing:" + missing;
-  if (!unexpected.empty()) report += "\n  unexpected:" + unexpected;
-  if (!mismatched.empty()) report += "\n  shape mismatch:" + mismatched;
-  return report;
-}
-
 }  // namespace
-
-void write_module_parameters(h5::File& file, const std::string& group, const nn::Module& model) {
-  for (const auto& [name, p] : model.named_parameters()) file.write(group + "/" + name, p.data());
-}
-
-void read_module_parameters(const h5::File& file, const std::string& group, const nn::Module& model) {
-  const std::string report = compare_parameters(file, group, model);
-  UNIAD_CHECK(report.empty(), file.path(), ": the parameters in ", group, " do not match the model:", report);
-  for (auto& [name, p] : model.named_parameters()) {
-    ag::Variable v = p;
-    file.read_into(group + "/" + name, v.mutable_data());
-  }
-}
 
 void save_checkpoint(const std::string& path, const RunConfig& config, const nn::Module& model,
                      const nn::Optimizer* optimizer, const TrainingState& state) {
@@ -77,7 +40,7 @@ void save_checkpoint(const std::string& path, const RunConfig& config, const nn:
     f.write_int("/format_version", kCheckpointFormatVersion);
     f.write_string("/code_version", code_version());
     f.write_string("/config", to_json(config).dump(2));
-    write_module_parameters(f, "/model", model);
+    save_parameters(model, f, "/model");
     if (optimizer) {
       const nn::OptimizerState os = optimizer->export_state();
       f.write_int("/optimizer/step_count", os.step_count);
@@ -121,7 +84,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, nn::Optimizer* optimizer) {
   CheckpointInfo info = read_checkpoint_info(path);
   const h5::File f = h5::File::open_read(path);
-  read_module_parameters(f, "/model", model);
+  load_parameters(model, f, "/model");
   if (optimizer) {
     UNIAD_CHECK(f.exists("/optimizer/step_count"), path, ": holds no optimiser state (saved for inference only?)");
     nn::OptimizerState os;

@@ -15,7 +15,6 @@
 
 #include "nn/module.h"
 #include "nn/optim.h"
-#include "tensor/hdf5_io.h"
 #include "uniad/config_io.h"
 
 namespace uniad {
@@ -49,11 +48,5 @@ CheckpointInfo read_checkpoint_info(const std::string& path);
 // Loads parameters into `model` (and state into `optimizer` when given). Every name and shape
 // must match; the error lists the missing, unexpected and mismatched names.
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, nn::Optimizer* optimizer);
-
-// Model parameters alone, as datasets <group>/<parameter name> of an open file (also used by
-// tools that exchange weights with PyTorch). Reading checks names and shapes like
-// load_checkpoint.
-void write_module_parameters(h5::File& file, const std::string& group, const nn::Module& model);
-void read_module_parameters(const h5::File& file, const std::string& group, const nn::Module& model);
 
 }  // namespace uniad

@@ -1,5 +1,7 @@
 #include "uniad/state_io.h"
 
+#include "uniad/config_io.h"
+
 #include <map>
 #include <set>
 #include <sstream>
@@ -10,28 +12,6 @@ namespace {
 
 std::string join_path(const std::string& group, const std::string& name) {
   return (group.empty() || group.back() != '/') ? group + "/" + name : group + name;
-}
-
-// The numeric fields of ModelConfig, visited by name so that saving and loading cannot drift
-// apart. `visit` is called as visit(name, field) with an int64_t&, double& or bool& field.
-template <typename Config, typename Visit>
-void for_each_numeric_field(Config& c, Visit&& visit) {
-  visit("feature_channels", c.feature_channels);
-  visit("grid_h", c.grid_h);
-  visit("grid_w", c.grid_w);
-  visit("hidden_dim", c.hidden_dim);
-  visit("heads", c.heads);
-  visit("encoder_layers", c.encoder_layers);
-  visit("decoder_layers", c.decoder_layers);
-  visit("ffn_dim", c.ffn_dim);
-  visit("dropout", c.dropout);
-  visit("learned_pos_embed", c.learned_pos_embed);
-  visit("mask_encoder", c.mask_encoder);
-  visit("mask_decoder1", c.mask_decoder1);
-  visit("mask_decoder2", c.mask_decoder2);
-  visit("mask_window", c.mask_window);
-  visit("jitter_scale", c.jitter_scale);
-  visit("jitter_prob", c.jitter_prob);
 }
 
 }  // namespace
@@ -76,31 +56,30 @@ void load_parameters(nn::Module& module, const h5::File& file, const std::string
   for (auto& [name, p] : module.named_parameters()) p.mutable_data().copy_(values.at(name));  // converts dtype
 }
 
+// The fields and their types come from the configuration's JSON form (uniad/config_io.h), the
+// one list of configurable fields; here they become attributes (booleans as 0/1 integers).
 void save_model_config(const ModelConfig& config, h5::File& file, const std::string& group) {
   if (!file.exists(group)) file.create_group(group);
-  file.set_attr(group, "network", network_kind_name(config.network));
-  ModelConfig c = config;
-  for_each_numeric_field(c, [&](const char* name, auto& field) {
-    using T = std::decay_t<decltype(field)>;
-    if constexpr (std::is_same_v<T, double>) file.set_attr(group, name, field);
-    else file.set_attr(group, name, static_cast<int64_t>(field));
-  });
+  const nlohmann::json fields = to_json(RunConfig{config, {}})["model"];
+  for (const auto& [name, value] : fields.items()) {
+    if (value.is_string()) file.set_attr(group, name, value.get<std::string>());
+    else if (value.is_number_float()) file.set_attr(group, name, value.get<double>());
+    else file.set_attr(group, name, value.is_boolean() ? int64_t{value.get<bool>()} : value.get<int64_t>());
+  }
 }
 
 ModelConfig load_model_config(const h5::File& file, const std::string& group) {
-  ModelConfig c;
-  auto require = [&](const char* name) {
+  nlohmann::json model = nlohmann::json::object();
+  const nlohmann::json fields = to_json(RunConfig{})["model"];  // names and types of the fields
+  for (const auto& [name, defaults] : fields.items()) {
     UNIAD_CHECK(file.has_attr(group, name), "load_model_config: ", file.path(), ":", group, " has no attribute '",
                 name, "'");
-  };
-  require("network");
-  c.network = parse_network_kind(file.attr_string(group, "network"));
-  for_each_numeric_field(c, [&](const char* name, auto& field) {
-    require(name);
-    using T = std::decay_t<decltype(field)>;
-    if constexpr (std::is_same_v<T, double>) field = file.attr_double(group, name);
-    else field = static_cast<T>(file.attr_int(group, name));
-  });
+    if (defaults.is_string()) model[name] = file.attr_string(group, name);
+    else if (defaults.is_number_float()) model[name] = file.attr_double(group, name);
+    else if (defaults.is_boolean()) model[name] = file.attr_int(group, name) != 0;
+    else model[name] = file.attr_int(group, name);
+  }
+  ModelConfig c = run_config_from_json({{"model", model}}, file.path() + ":" + group).model;
   c.validate();
   return c;
 }
