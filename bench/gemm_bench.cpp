@@ -15,10 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "tensor/matmul.h"
 #include "tensor/random.h"
 
 using namespace uniad;
+using bench::arg_int;
+using bench::median;
 
 namespace {
 
@@ -48,10 +51,6 @@ Tensor operand(int64_t batch, int64_t rows, int64_t cols, bool transposed, Gener
   return transposed ? t.transpose(-1, -2) : t;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 double time_ours(const GemmShape& s, int repeats, ops::GemmBackend backend) {
   ops::set_gemm_backend(backend);
@@ -69,42 +68,21 @@ double time_ours(const GemmShape& s, int repeats, ops::GemmBackend backend) {
   return median(times);
 }
 
-// Runs bench/torch_gemm.py once for all shapes; returns median seconds by shape name.
+// Runs bench/torch_gemm.py once for all shapes; returns median seconds by shape key.
 std::map<std::string, double> time_torch(int threads, int repeats) {
   const std::string input = "/tmp/uniad_bench_gemm_shapes.txt";
   FILE* f = std::fopen(input.c_str(), "w");
-  for (const auto& s : kShapes) {
+  for (const auto& s : kShapes)
     std::fprintf(f, "%s %lld %lld %lld %lld %d %d\n", s.key.c_str(), (long long)s.batch, (long long)s.M,
                  (long long)s.K, (long long)s.N, s.trans_a, s.trans_b);
-  }
   std::fclose(f);
-  const std::string cmd = "OPENBLAS_NUM_THREADS=" + std::to_string(threads) + " OMP_NUM_THREADS=" +
-                          std::to_string(threads) + " /usr/bin/python3 " UNIAD_SOURCE_DIR "/bench/torch_gemm.py --threads " +
-                          std::to_string(threads) + " --repeats " + std::to_string(repeats) + " < " + input;
-  std::map<std::string, double> result;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return result;
-  char name[256];
-  double seconds;
-  while (std::fscanf(pipe, "%255s %lf", name, &seconds) == 2) result[name] = seconds;
-  pclose(pipe);
-  return result;
-}
-
-int arg_int(int argc, char** argv, const std::string& flag, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == flag) return std::atoi(argv[i + 1]);
-  return fallback;
+  return bench::run_torch_script("torch_gemm.py", threads, "--repeats " + std::to_string(repeats), input);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--help") {
-      std::puts("usage: bench_gemm [--threads N (2)] [--repeats R (15)] [--rounds K (3)]");
-      return 0;
-    }
+  if (bench::wants_help(argc, argv, "usage: bench_gemm [--threads N (2)] [--repeats R (15)] [--rounds K (3)]")) return 0;
   const int threads = arg_int(argc, argv, "--threads", 2);
   const int repeats = arg_int(argc, argv, "--repeats", 15);
   const int rounds = arg_int(argc, argv, "--rounds", 3);

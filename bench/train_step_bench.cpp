@@ -14,10 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "nn/optim.h"
 #include "uniad/model.h"
 
 using namespace uniad;
+using bench::arg_int;
 
 namespace {
 
@@ -30,39 +32,14 @@ double median_seconds(Fn&& fn, int repeats) {
     fn();
     t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-int arg_int(int argc, char** argv, const std::string& flag, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == flag) return std::atoi(argv[i + 1]);
-  return fallback;
-}
-
-std::map<std::string, double> run_torch(int threads, int repeats, int batch) {
-  const std::string cmd = "OPENBLAS_NUM_THREADS=" + std::to_string(threads) + " OMP_NUM_THREADS=" +
-                          std::to_string(threads) + " /usr/bin/python3 " UNIAD_SOURCE_DIR
-                          "/bench/torch_train_step.py --threads " + std::to_string(threads) + " --repeats " +
-                          std::to_string(repeats) + " --batch " + std::to_string(batch);
-  std::map<std::string, double> out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return out;
-  char name[64];
-  double seconds;
-  while (std::fscanf(pipe, "%63s %lf", name, &seconds) == 2) out[name] = seconds;
-  pclose(pipe);
-  return out;
+  return bench::median(t);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--help") {
-      std::puts("usage: bench_train_step [--threads N (2)] [--repeats R (5)] [--batch B (8)]");
-      return 0;
-    }
+  if (bench::wants_help(argc, argv, "usage: bench_train_step [--threads N (2)] [--repeats R (5)] [--batch B (8)]"))
+    return 0;
   const int threads = arg_int(argc, argv, "--threads", 2);
   const int repeats = arg_int(argc, argv, "--repeats", 5);
   const int batch = arg_int(argc, argv, "--batch", 8);
@@ -87,7 +64,8 @@ int main(int argc, char** argv) {
     model.forward(features);
   }, repeats);
 
-  const auto torch = run_torch(threads, repeats, batch);
+  const auto torch = bench::run_torch_script("torch_train_step.py", threads, "--repeats " + std::to_string(repeats) +
+                                                                                " --batch " + std::to_string(batch));
   std::printf("UniAD paper-size model, batch %d, %d threads, median of %d\n", batch, threads, repeats);
   std::printf("%-34s %10s %10s %8s\n", "", "ours s", "torch s", "ratio");
   auto row = [&](const char* what, double ours, const char* key) {

@@ -11,36 +11,15 @@
 #include "test_util.h"
 
 using namespace uniad;
+using test::contains;
+using test::error_of;
+using test::TempPath;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh path in the temp directory, unique per process so that parallel test runs from
-// several worktrees do not collide; removed at the end of the scope.
-struct TempPath {
-  fs::path path;
-  explicit TempPath(const std::string& name)
-      : path(fs::temp_directory_path() / ("uniad_h5_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove(path);
-  }
-  ~TempPath() { fs::remove(path); }
-  std::string str() const { return path.string(); }
-};
 
-// The message of the uniad::Error that `fn` throws (fails the test when it throws nothing).
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    std::printf("[error] %s\n", e.what());
-    return e.what();
-  }
-  FAIL("expected a uniad::Error");
-  return "";
-}
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 void check_same(const std::string& what, const Tensor& got, const Tensor& want) {
   CHECK(got.dtype() == want.dtype());

@@ -10,6 +10,8 @@
 #include "test_util.h"
 
 using namespace uniad;
+using test::contains;
+using test::error_of;
 using namespace uniad::nn;
 
 namespace {
@@ -36,18 +38,7 @@ void set_grads(std::vector<NamedParameter>& params, uint64_t t) {
     params[i].second.set_grad(test::randn(params[i].second.shape(), 1000 + 10 * t + i, DType::Float32));
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    std::printf("[error] %s\n", e.what());
-    return e.what();
-  }
-  FAIL("expected a uniad::Error");
-  return "";
-}
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -9,20 +9,12 @@
 #include "uniad/state_io.h"
 
 using namespace uniad;
+using test::error_of;
+using test::TempPath;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh path in the temp directory, unique per process; removed at the end of the scope.
-struct TempPath {
-  fs::path path;
-  explicit TempPath(const std::string& name)
-      : path(fs::temp_directory_path() / ("uniad_state_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove(path);
-  }
-  ~TempPath() { fs::remove(path); }
-  std::string str() const { return path.string(); }
-};
 
 ModelConfig tiny(NetworkKind kind) {
   ModelConfig c;
@@ -44,15 +36,6 @@ ModelConfig tiny(NetworkKind kind) {
   return c;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("expected an Error");
-  return "";
-}
 
 }  // namespace
 

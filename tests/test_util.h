@@ -3,8 +3,11 @@
 // difference, and a gradient-check wrapper that prints what it measured.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "autograd/gradcheck.h"
@@ -64,5 +67,32 @@ inline void expect_gradcheck(const std::string& what, const ag::GradcheckFn& f, 
   std::printf("[gradcheck] %-46s max |diff| = %.3e\n", what.c_str(), r.max_abs_diff);
   CHECK_MESSAGE(r.ok, what, ": gradient mismatch\n", r.report);
 }
+
+// A fresh path in the temp directory, unique per process so that parallel test runs do not
+// collide; removed at the end of the scope.
+struct TempPath {
+  std::filesystem::path path;
+  explicit TempPath(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / ("uniad_test_" + std::to_string(::getpid()) + "_" + name)) {
+    std::filesystem::remove(path);
+  }
+  ~TempPath() { std::filesystem::remove(path); }
+  std::string str() const { return path.string(); }
+};
+
+// The message of the uniad::Error that `fn` throws, printed; fails the test when it throws none.
+template <typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    std::printf("[error] %s\n", e.what());
+    return e.what();
+  }
+  FAIL("expected a uniad::Error");
+  return "";
+}
+
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace uniad::test

@@ -1,0 +1,52 @@
+#pragma once
+// Small helpers shared by the benchmarks: arguments, medians, and running the PyTorch side.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace uniad::bench {
+
+// True when --help was given; prints `usage` then.
+inline bool wants_help(int argc, char** argv, const char* usage) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help") {
+      std::puts(usage);
+      return true;
+    }
+  return false;
+}
+
+// The integer after `flag`, or `fallback`.
+inline int arg_int(int argc, char** argv, const std::string& flag, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == flag) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Runs bench/<script> with Debian's python3 (which has python3-torch) at `threads` threads,
+// `input` on stdin when not empty, and parses its "name seconds" lines.
+inline std::map<std::string, double> run_torch_script(const std::string& script, int threads,
+                                                      const std::string& args, const std::string& input_file = "") {
+  const std::string t = std::to_string(threads);
+  std::string cmd = "OPENBLAS_NUM_THREADS=" + t + " OMP_NUM_THREADS=" + t + " /usr/bin/python3 " UNIAD_SOURCE_DIR
+                    "/bench/" + script + " --threads " + t + " " + args;
+  if (!input_file.empty()) cmd += " < " + input_file;
+  std::map<std::string, double> out;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return out;
+  char name[256];
+  double seconds;
+  while (std::fscanf(pipe, "%255s %lf", name, &seconds) == 2) out[name] = seconds;
+  pclose(pipe);
+  return out;
+}
+
+}  // namespace uniad::bench
