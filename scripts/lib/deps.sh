@@ -1,9 +1,9 @@
 # Debian packages the project needs, installed only when missing. Sourced by the scripts.
 
-BUILD_PACKAGES=(cmake ninja-build g++ make pkg-config libeigen3-dev doctest-dev libhdf5-dev nlohmann-json3-dev)
+BUILD_PACKAGES=(cmake ninja-build g++ make pkg-config libeigen3-dev doctest-dev libhdf5-dev nlohmann-json3-dev libstb-dev zlib1g-dev)
 # The PyTorch anchor for benchmarks and for regenerating golden fixtures (not needed by tests).
 # Without OpenBLAS, Debian's torch links the reference BLAS and runs ~80x slower.
-TORCH_PACKAGES=(python3 python3-torch python3-numpy python3-h5py libopenblas0-pthread)
+TORCH_PACKAGES=(python3 python3-torch python3-numpy python3-h5py python3-pil libopenblas0-pthread)
 
 missing_packages() {
   local p
