@@ -34,6 +34,15 @@ Image decode_image_memory(const uint8_t* bytes, size_t size, const std::string& 
   UNIAD_CHECK(size > 0, "decode_image: ", name, ": empty file");
   UNIAD_CHECK(size <= size_t(INT_MAX), "decode_image: ", name, ": ", size, " bytes is more than stb_image reads");
   const int len = static_cast<int>(size);
+  // stb decodes a truncated BMP without complaint (it reads zeros past the end); the file
+  // header states the file's size (bytes 2..5, little-endian), so check it here. PNG and JPEG
+  // truncation is caught by stb itself.
+  if (size >= 6 && bytes[0] == 'B' && bytes[1] == 'M') {
+    const uint32_t stated = uint32_t(bytes[2]) | uint32_t(bytes[3]) << 8 | uint32_t(bytes[4]) << 16 |
+                            uint32_t(bytes[5]) << 24;
+    UNIAD_CHECK(stated <= size, "decode_image: ", name, ": truncated BMP (header says ", stated, " bytes, have ",
+                size, ")");
+  }
   Image im;
   int channels_in_file = 0;
   // stb reports 16-bit samples only for PNG (and PNM); everything else decodes to 8 bits.

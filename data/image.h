@@ -12,7 +12,8 @@
 // pixels can differ from PIL's (libjpeg) by a few levels: the two decoders use different IDCTs.
 //
 // Every failure throws uniad::Error naming the file and stb's reason, e.g.
-//   "decode_image: tests/x.png: corrupt PNG (bad zlib header)".
+//   "decode_image: train/003.png: bad zlib header", "decode_image: a.png: cannot open (No such
+// file or directory)". stb's reasons are terse tags (outofdata, bad codelengths, ...).
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -113,6 +113,13 @@ TEST_CASE("image: missing, empty, truncated and corrupt files raise errors namin
   msg = test::error_of([&] { decode_image(truncated.str()); });
   CHECK(test::contains(msg, truncated.str()));
 
+  // Truncated JPEG (stb catches it) and BMP (stb does not: decode_image checks the stated size).
+  for (const std::string file : {"rgb_128x96.jpg", "rgb_40x30.bmp"}) {
+    const std::vector<uint8_t> whole = read_bytes(kImages + file);
+    msg = test::error_of([&] { decode_image_memory(whole.data(), whole.size() - 2, file); });
+    CHECK(test::contains(msg, file));
+  }
+
   // A flipped byte inside the compressed data: zlib's checks (or the PNG filter byte) catch it.
   std::vector<uint8_t> corrupt = png;
   for (size_t i = 60; i < 80; ++i) corrupt[i] ^= 0x5a;
