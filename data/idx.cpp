@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -61,8 +62,13 @@ IdxArray read_idx(const std::string& path) {
   UNIAD_CHECK(read_bytes(f.get(), sizes.data(), 4 * rank, path) == 4 * rank, "read_idx: ", path,
               ": truncated header (", rank, " dimensions announced)");
   int64_t total = 1;
+  // A damaged header can announce sizes whose product overflows or cannot be allocated; refuse
+  // anything over 64 GiB (Fashion-MNIST's largest file is 47 MB) before allocating.
+  constexpr int64_t kMaxBytes = int64_t{1} << 36;
   for (int d = 0; d < rank; ++d) {
     out.dims.push_back(big_endian_u32(&sizes[4 * d]));
+    UNIAD_CHECK(out.dims.back() == 0 || total <= kMaxBytes / out.dims.back(), "read_idx: ", path,
+                ": dims ", dims_str(out.dims), "... announce over 64 GiB: corrupt header?");
     total *= out.dims.back();
   }
   out.values.resize(total);

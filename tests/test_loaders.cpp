@@ -121,6 +121,9 @@ TEST_CASE("idx: errors name the file and what is wrong") {
   e = error_of([&] { read_idx(write("short_dims", {0, 0, 8, 3, 0, 0, 0, 3, 0, 0})); });
   CHECK((contains(e, "short_dims") && contains(e, "truncated header (3 dimensions")));
 
+  e = error_of([&] { read_idx(write("huge", {0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 9})); });
+  CHECK((contains(e, "huge") && contains(e, "dims [4294967295, 4294967295]... announce over 64 GiB")));
+
   std::vector<uint8_t> cut = idx_bytes({3, 2, 4}, small_pixels());
   cut.resize(cut.size() - 5);
   for (bool gzip : {false, true}) {
