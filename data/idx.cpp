@@ -13,7 +13,7 @@ namespace {
 using GzFile = std::unique_ptr<gzFile_s, decltype(&gzclose)>;
 
 // Reads exactly n bytes or returns how many it got (fewer means the file ended early).
-int64_t read_bytes(gzFile f, uint8_t* dst, int64_t n, const std::string& path) {
+int64_t read_bytes(gzFile f, uint8_t* dst, int64_t n) {
   int64_t got = 0;
   while (got < n) {
     // gzread takes an unsigned count; read in chunks well below its limit.
@@ -49,7 +49,7 @@ IdxArray read_idx(const std::string& path) {
   UNIAD_CHECK(f != nullptr, "read_idx: ", path, ": cannot open");
 
   uint8_t magic[4];
-  UNIAD_CHECK(read_bytes(f.get(), magic, 4, path) == 4, "read_idx: ", path, ": truncated header (under 4 bytes)");
+  UNIAD_CHECK(read_bytes(f.get(), magic, 4) == 4, "read_idx: ", path, ": truncated header (under 4 bytes)");
   UNIAD_CHECK(magic[0] == 0 && magic[1] == 0, "read_idx: ", path, ": bad magic (first two bytes ", int(magic[0]),
               " ", int(magic[1]), ", expected 0 0): not an IDX file");
   UNIAD_CHECK(magic[2] == 0x08, "read_idx: ", path, ": element type 0x", std::hex, int(magic[2]),
@@ -59,7 +59,7 @@ IdxArray read_idx(const std::string& path) {
 
   IdxArray out;
   std::vector<uint8_t> sizes(4 * rank);
-  UNIAD_CHECK(read_bytes(f.get(), sizes.data(), 4 * rank, path) == 4 * rank, "read_idx: ", path,
+  UNIAD_CHECK(read_bytes(f.get(), sizes.data(), 4 * rank) == 4 * rank, "read_idx: ", path,
               ": truncated header (", rank, " dimensions announced)");
   int64_t total = 1;
   // A damaged header can announce sizes whose product overflows or cannot be allocated; refuse
@@ -72,12 +72,12 @@ IdxArray read_idx(const std::string& path) {
     total *= out.dims.back();
   }
   out.values.resize(total);
-  const int64_t got = read_bytes(f.get(), out.values.data(), total, path);
+  const int64_t got = read_bytes(f.get(), out.values.data(), total);
   UNIAD_CHECK(got == total, "read_idx: ", path, ": truncated: dims ", dims_str(out.dims), " need ", total,
               " bytes of data, the file has ", got);
   // A longer file usually means the header is wrong, which would silently misalign every image.
   uint8_t extra;
-  UNIAD_CHECK(read_bytes(f.get(), &extra, 1, path) == 0, "read_idx: ", path, ": trailing bytes after the ", total,
+  UNIAD_CHECK(read_bytes(f.get(), &extra, 1) == 0, "read_idx: ", path, ": trailing bytes after the ", total,
               " bytes that dims ", dims_str(out.dims), " announce");
   return out;
 }
