@@ -16,21 +16,11 @@ using namespace uniad;
 using namespace uniad::data;
 using test::contains;
 using test::error_of;
+using test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the temp directory, unique per process, removed with its contents.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("uniad_test_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& file) const { return (path / file).string(); }
-};
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes, bool gzip) {
   if (gzip) {

@@ -10,29 +10,14 @@ using namespace uniad;
 using namespace uniad::data;
 using test::contains;
 using test::error_of;
+using test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh MVTec-style root under the temp directory, removed with its contents.
-struct TempTree {
-  fs::path root;
-  explicit TempTree(const std::string& name)
-      : root(fs::temp_directory_path() / ("uniad_test_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(root);
-    fs::create_directories(root);
-  }
-  ~TempTree() { fs::remove_all(root); }
-  // Creates an empty file (and its folders) at root/relative.
-  void touch(const std::string& relative) const {
-    fs::create_directories((root / relative).parent_path());
-    std::ofstream(root / relative).put('\0');
-  }
-  std::string at(const std::string& relative) const { return (root / relative).string(); }
-};
 
 // Two classes, written out of order so that sorting is tested, plus files the scanner must skip.
-void make_tree(const TempTree& t) {
+void make_tree(const TempDir& t) {
   for (const char* f : {"zipper/train/good/001.png", "zipper/train/good/000.png", "zipper/test/good/000.png",
                         "zipper/test/squeezed/000.png", "zipper/ground_truth/squeezed/000_mask.png",
                         "zipper/test/broken_teeth/001.png", "zipper/test/broken_teeth/000.png",
@@ -53,10 +38,10 @@ std::vector<std::string> names(const std::vector<Sample>& samples) {
 }  // namespace
 
 TEST_CASE("mvtec: every class, sorted, with labels, defects and mask paths") {
-  TempTree t("mvtec_tree");
+  TempDir t("mvtec_tree");
   make_tree(t);
-  CHECK(mvtec_classes(t.root.string()) == std::vector<std::string>{"bottle", "zipper"});
-  const MvtecSet set = scan_mvtec(t.root.string());
+  CHECK(mvtec_classes(t.path.string()) == std::vector<std::string>{"bottle", "zipper"});
+  const MvtecSet set = scan_mvtec(t.path.string());
   CHECK(set.classes == std::vector<std::string>{"bottle", "zipper"});
   CHECK(names(set.train) == std::vector<std::string>{"bottle/good/000.png", "bottle/good/002.PNG",
                                                      "zipper/good/000.png", "zipper/good/001.png"});
@@ -67,62 +52,62 @@ TEST_CASE("mvtec: every class, sorted, with labels, defects and mask paths") {
   for (const Sample& s : set.train) {
     CHECK(s.label == 0);
     CHECK(s.mask_path.empty());
-    CHECK(s.image_path == t.at(s.class_name + "/train/good/" + s.file_name));
+    CHECK(s.image_path == t / (s.class_name + "/train/good/" + s.file_name));
   }
   for (const Sample& s : set.test) {
     CAPTURE(s.image_path);
-    CHECK(s.image_path == t.at(s.class_name + "/test/" + s.defect + "/" + s.file_name));
+    CHECK(s.image_path == t / (s.class_name + "/test/" + s.defect + "/" + s.file_name));
     CHECK(s.label == (s.defect == "good" ? 0 : 1));
     if (s.label == 0) CHECK(s.mask_path.empty());
     else
       CHECK(s.mask_path ==
-            t.at(s.class_name + "/ground_truth/" + s.defect + "/" + fs::path(s.file_name).stem().string() + "_mask.png"));
+            t / (s.class_name + "/ground_truth/" + s.defect + "/" + fs::path(s.file_name).stem().string() + "_mask.png"));
   }
 }
 
 TEST_CASE("mvtec: a subset of classes, given in any order") {
-  TempTree t("mvtec_subset");
+  TempDir t("mvtec_subset");
   make_tree(t);
-  const MvtecSet set = scan_mvtec(t.root.string(), {"zipper"});
+  const MvtecSet set = scan_mvtec(t.path.string(), {"zipper"});
   CHECK(set.classes == std::vector<std::string>{"zipper"});
   CHECK(set.train.size() == 2);
   CHECK(set.test.size() == 4);
   for (const Sample& s : set.test) CHECK(s.class_name == "zipper");
-  const MvtecSet both = scan_mvtec(t.root.string(), {"zipper", "bottle"});
+  const MvtecSet both = scan_mvtec(t.path.string(), {"zipper", "bottle"});
   CHECK(both.classes == std::vector<std::string>{"bottle", "zipper"});
-  CHECK(names(both.test) == names(scan_mvtec(t.root.string()).test));
+  CHECK(names(both.test) == names(scan_mvtec(t.path.string()).test));
 }
 
 TEST_CASE("mvtec: missing root, unknown class, missing folders and masks") {
-  TempTree t("mvtec_errors");
+  TempDir t("mvtec_errors");
   make_tree(t);
-  std::string e = error_of([&] { scan_mvtec(t.at("nowhere")); });
+  std::string e = error_of([&] { scan_mvtec(t / ("nowhere")); });
   CHECK((contains(e, "nowhere") && contains(e, "is not a directory")));
 
-  e = error_of([&] { scan_mvtec(t.root.string(), {"bottle", "cable"}); });
+  e = error_of([&] { scan_mvtec(t.path.string(), {"bottle", "cable"}); });
   CHECK((contains(e, "unknown class \"cable\"") && contains(e, "available: bottle, zipper")));
 
-  TempTree empty("mvtec_empty");
-  e = error_of([&] { scan_mvtec(empty.root.string()); });
+  TempDir empty("mvtec_empty");
+  e = error_of([&] { scan_mvtec(empty.path.string()); });
   CHECK(contains(e, "no class folders in"));
 
   t.touch("screw/test/good/000.png");
-  e = error_of([&] { scan_mvtec(t.root.string(), {"screw"}); });
-  CHECK((contains(e, "class screw has no train/good folder") && contains(e, t.at("screw/train/good"))));
+  e = error_of([&] { scan_mvtec(t.path.string(), {"screw"}); });
+  CHECK((contains(e, "class screw has no train/good folder") && contains(e, t / ("screw/train/good"))));
   // The default scans every class, so one broken class stops it too.
-  CHECK(contains(error_of([&] { scan_mvtec(t.root.string()); }), "class screw has no train/good folder"));
+  CHECK(contains(error_of([&] { scan_mvtec(t.path.string()); }), "class screw has no train/good folder"));
 
-  fs::create_directories(t.root / "grid/train/good");
+  fs::create_directories(t.path / "grid/train/good");
   t.touch("grid/train/good/notes.txt");
-  e = error_of([&] { scan_mvtec(t.root.string(), {"grid"}); });
-  CHECK((contains(e, "class grid: no images in") && contains(e, t.at("grid/train/good"))));
+  e = error_of([&] { scan_mvtec(t.path.string(), {"grid"}); });
+  CHECK((contains(e, "class grid: no images in") && contains(e, t / ("grid/train/good"))));
 
   t.touch("tile/train/good/000.png");
-  e = error_of([&] { scan_mvtec(t.root.string(), {"tile"}); });
-  CHECK((contains(e, "class tile has no test folder") && contains(e, t.at("tile/test"))));
+  e = error_of([&] { scan_mvtec(t.path.string(), {"tile"}); });
+  CHECK((contains(e, "class tile has no test folder") && contains(e, t / ("tile/test"))));
 
   t.touch("zipper/test/squeezed/001.png");
-  e = error_of([&] { scan_mvtec(t.root.string(), {"zipper"}); });
-  CHECK((contains(e, "defect image " + t.at("zipper/test/squeezed/001.png")) &&
-         contains(e, "has no mask (expected " + t.at("zipper/ground_truth/squeezed/001_mask.png") + ")")));
+  e = error_of([&] { scan_mvtec(t.path.string(), {"zipper"}); });
+  CHECK((contains(e, "defect image " + t / ("zipper/test/squeezed/001.png")) &&
+         contains(e, "has no mask (expected " + t / ("zipper/ground_truth/squeezed/001_mask.png") + ")")));
 }

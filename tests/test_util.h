@@ -80,6 +80,27 @@ struct TempPath {
   std::string str() const { return path.string(); }
 };
 
+// A fresh directory under the temp directory, unique per process, removed with its contents.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / ("uniad_test_" + std::to_string(::getpid()) + "_" + name)) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string operator/(const std::string& file) const { return (path / file).string(); }
+  // Creates a one-byte placeholder file (and its folders) at path/relative.
+  void touch(const std::string& relative) const {
+    std::filesystem::create_directories((path / relative).parent_path());
+    std::FILE* f = std::fopen((path / relative).string().c_str(), "wb");
+    if (f) {
+      std::fputc(0, f);
+      std::fclose(f);
+    }
+  }
+};
+
 // The message of the uniad::Error that `fn` throws, printed; fails the test when it throws none.
 template <typename Fn>
 std::string error_of(Fn&& fn) {
