@@ -2,12 +2,17 @@
 # Prints, from a ctest log, how many comparisons ran and the largest differences they saw:
 # golden comparisons against PyTorch fixtures ([compare] lines named after a fixture path,
 # "/op/case ..."), other reference comparisons ([compare]), finite-difference checks ([gradcheck]).
+# Only lines of the form "... max |diff| = X ..." count.
 log=${1:?usage: summarize_diffs.sh LastTest.log}
 [ -f "$log" ] || exit 0
 awk '
-  /^\[compare\] \// { n_p++; v = $(NF-4) + 0; if (v > max_p) { max_p = v; what_p = $0 } ; next }
-  /^\[compare\]/    { n_c++; v = $(NF-4) + 0; if (v > max_c) { max_c = v; what_c = $0 } }
-  /^\[gradcheck\]/  { n_g++; v = $NF + 0;     if (v > max_g) { max_g = v; what_g = $0 } }
+  function diff_of(line) { if (match(line, /max \|diff\| = [-+0-9.eE]+/)) return substr(line, RSTART + 13, RLENGTH - 13) + 0; return -1 }
+  /^\[compare\]/ {
+    v = diff_of($0); if (v < 0) next
+    if ($2 ~ /^\//) { n_p++; if (v > max_p) { max_p = v; what_p = $0 } }
+    else            { n_c++; if (v > max_c) { max_c = v; what_c = $0 } }
+  }
+  /^\[gradcheck\]/ { v = diff_of($0); if (v < 0) next; n_g++; if (v > max_g) { max_g = v; what_g = $0 } }
   END {
     printf "== %d golden comparisons against PyTorch (largest |diff| %.3e), %d other reference comparisons (largest %.3e), %d gradient checks (largest %.3e)\n", n_p, max_p, n_c, max_c, n_g, max_g
     if (n_p) print "   worst golden:     " what_p
