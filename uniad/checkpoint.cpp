@@ -61,8 +61,9 @@ void save_checkpoint(const std::string& path, const RunConfig& config, const nn:
               std::strerror(errno));
 }
 
-CheckpointInfo read_checkpoint_info(const std::string& path) {
-  const h5::File f = h5::File::open_read(path);
+// Configuration and progress from an open checkpoint file.
+static CheckpointInfo read_info(const h5::File& f) {
+  const std::string& path = f.path();
   const int64_t version = f.read_int("/format_version");
   UNIAD_CHECK(version == kCheckpointFormatVersion, path, ": checkpoint format version ", version,
               ", this build reads version ", kCheckpointFormatVersion);
@@ -81,9 +82,11 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   return info;
 }
 
+CheckpointInfo read_checkpoint_info(const std::string& path) { return read_info(h5::File::open_read(path)); }
+
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, nn::Optimizer* optimizer) {
-  CheckpointInfo info = read_checkpoint_info(path);
-  const h5::File f = h5::File::open_read(path);
+  const h5::File f = h5::File::open_read(path);  // opened once: info, parameters and optimiser state
+  CheckpointInfo info = read_info(f);
   load_parameters(model, f, "/model");
   if (optimizer) {
     UNIAD_CHECK(f.exists("/optimizer/step_count"), path, ": holds no optimiser state (saved for inference only?)");
