@@ -1,0 +1,14 @@
+#pragma once
+// The `uniad` command line: main.cpp builds the CLI11 app and each file cmd_*.cpp adds one
+// subcommand through one of these functions. A subcommand's callback does the work and throws
+// uniad::Error on bad input; main.cpp prints the message and exits 1.
+#include <CLI/CLI.hpp>
+
+namespace uniad::cli {
+
+void add_prepare_textures(CLI::App& prepare);       // uniad prepare textures
+void add_prepare_fashion_mnist(CLI::App& prepare);  // uniad prepare fashion-mnist
+void add_prepare_mobilenet(CLI::App& prepare);      // uniad prepare mobilenet-v2
+void add_features(CLI::App& app);                   // uniad features
+
+}  // namespace uniad::cli
