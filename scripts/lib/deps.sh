@@ -1,6 +1,8 @@
 # Debian packages the project needs, installed only when missing. Sourced by the scripts.
 
-BUILD_PACKAGES=(cmake ninja-build g++ make pkg-config libeigen3-dev doctest-dev libhdf5-dev nlohmann-json3-dev libstb-dev zlib1g-dev)
+BUILD_PACKAGES=(cmake ninja-build g++ make pkg-config libeigen3-dev doctest-dev libhdf5-dev nlohmann-json3-dev libstb-dev zlib1g-dev libcli11-dev)
+# Real data: paper and canvas scans (CC0) for the texture benchmark, Fashion-MNIST (MIT).
+DATA_PACKAGES=(mypaint-data-extras dataset-fashion-mnist)
 # The PyTorch anchor for benchmarks and for regenerating golden fixtures (not needed by tests).
 # Without OpenBLAS, Debian's torch links the reference BLAS and runs ~80x slower.
 TORCH_PACKAGES=(python3 python3-torch python3-numpy python3-h5py python3-pil libopenblas0-pthread)
@@ -26,3 +28,4 @@ apt_install() {
 
 install_build_deps() { apt_install "${BUILD_PACKAGES[@]}"; }
 install_torch_deps() { apt_install "${TORCH_PACKAGES[@]}"; }
+install_data_deps() { apt_install "${DATA_PACKAGES[@]}"; }

@@ -1,0 +1,38 @@
+// build/uniad: the project's one command line. Each subcommand lives in its own cmd_*.cpp.
+//
+//   uniad prepare textures|fashion-mnist|mobilenet-v2 ...   make data sets and weight files
+//   uniad features --config FILE [--set key=value ...]       cache backbone features
+//
+// Every subcommand has --help. Errors (uniad::Error: bad input, missing files) print one line
+// naming the file and field and exit with status 1; usage errors exit with CLI11's status.
+#include <cstdio>
+#include <exception>
+
+#include "tensor/error.h"
+#include "tools/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"UniAD: unified multi-class anomaly detection (train, evaluate, study)", "uniad"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Print the help of every subcommand");
+
+  CLI::App* prepare = app.add_subcommand("prepare", "Build data sets and weight files");
+  prepare->require_subcommand(1);
+  uniad::cli::add_prepare_textures(*prepare);
+  uniad::cli::add_prepare_fashion_mnist(*prepare);
+  uniad::cli::add_prepare_mobilenet(*prepare);
+  uniad::cli::add_features(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const uniad::Error& e) {
+    std::fprintf(stderr, "uniad: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "uniad: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
