@@ -200,7 +200,11 @@ ConversionSummary convert_tfjs_mobilenet_v2(const std::string& model_json, const
       f.write(t.key, data);
     }
     f.close();
-    MobileNetV2Classifier::load(tmp);  // every tensor the forward pass needs is there, with its shape
+    try {  // every tensor the forward pass needs is there, with its shape
+      MobileNetV2Classifier::load(tmp);
+    } catch (const Error& e) {
+      throw Error(cat(model_json, " does not hold a complete MobileNetV2 with its classifier: ", e.what()));
+    }
     std::filesystem::rename(tmp, out);
   } catch (...) {
     std::filesystem::remove(tmp);

@@ -214,12 +214,15 @@ class MBConvNet(nn.Module):
         return h
 
 
-def state_to_h5(net: nn.Module, f: h5py.File):
-    """Writes every parameter and buffer (but num_batches_tracked) as float32 at its key path."""
+def state_to_h5(net: nn.Module, f: h5py.File, compress=False):
+    """Writes every parameter and buffer (but num_batches_tracked) as float32 at its key path;
+    compress: gzip (with byte shuffling) for tensors large enough to repay a chunked layout."""
     for key, t in net.state_dict().items():
         if key.endswith("num_batches_tracked"):
             continue
-        f.create_dataset(key.replace(".", "/"), data=t.detach().numpy().astype(np.float32))
+        data = t.detach().numpy().astype(np.float32)
+        options = dict(compression="gzip", compression_opts=9, shuffle=True) if compress and data.size >= 4096 else {}
+        f.create_dataset(key.replace(".", "/"), data=data, **options)
 
 
 def load_backbone_h5(net: nn.Module, path, architecture=None):
