@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 
 #include "tensor/conv2d.h"
 #include "tensor/elementwise.h"
@@ -104,8 +105,17 @@ std::vector<Tensor> MBConvNet::forward(const Tensor& images, const std::vector<i
   // per op. The kernels inside run single-threaded (nested parallel regions are inactive).
   // Whole-batch layers (forward_batch) measured 1.5-2x slower at batch 16 (docs/backbones.md).
   std::vector<std::vector<Tensor>> per_image(B);
+  std::exception_ptr failure;  // an exception must not leave the parallel region
 #pragma omp parallel for schedule(dynamic, 1) if (omp_get_max_threads() > 1)
-  for (int64_t i = 0; i < B; ++i) per_image[i] = forward_batch(x.slice(0, i, i + 1), blocks);
+  for (int64_t i = 0; i < B; ++i) {
+    try {
+      per_image[i] = forward_batch(x.slice(0, i, i + 1), blocks);
+    } catch (...) {
+#pragma omp critical(mbconv_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
   std::vector<Tensor> out(blocks.size());
   for (size_t k = 0; k < blocks.size(); ++k) {
     std::vector<Tensor> parts(B);

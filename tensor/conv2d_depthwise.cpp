@@ -53,37 +53,33 @@ struct PhasePlane {
         taps.push_back(((c % stride) * rows + kh * p.dilation_h) * width + c / stride);
       }
   }
-  // The plane, then one padded input row for the stride-2 split.
-  int64_t size() const { return stride * rows * width + 2 * width; }
+  int64_t size() const { return stride * rows * width; }
 
-  // buf[(q * rows + r) * width + j] = padded input at row r, column q + j * stride.
+  // buf[(q * rows + r) * width + j] = padded input at row r, column q + j * stride. Only the
+  // entries that hold input are written: the padding is the same for every plane of one
+  // convolution, so it stays zero from the buffer's zero-initialisation.
   template <typename T>
   void fill(const T* x, const ConvGeometry& g, T* buf) const {
     if (stride == 2) return fill_stride2(x, g, buf);
     const Conv2dParams& p = g.p;
+    const int64_t r0 = std::min(rows, p.pad_top), r1 = std::min(rows, p.pad_top + g.H);  // rows holding input
     for (int64_t q = 0; q < stride; ++q) {
       // Columns j whose input column q + j * stride - pad_left lies inside [0, W).
       const int64_t lo = std::min(width, std::max<int64_t>(0, (p.pad_left - q + stride - 1) / stride));
       const int64_t hi = std::max(lo, std::min(width, (g.W - 1 + p.pad_left - q) / stride + 1));
-      for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t r = r0; r < r1; ++r) {
         T* dst = buf + (q * rows + r) * width;
-        const int64_t ih = r - p.pad_top;
-        if (ih < 0 || ih >= g.H) {
-          std::fill_n(dst, width, T(0));
-          continue;
-        }
-        const T* src = x + ih * g.W + q - p.pad_left;
-        std::fill_n(dst, lo, T(0));
+        const T* src = x + (r - p.pad_top) * g.W + q - p.pad_left;
         if (stride == 1) std::copy(src + lo, src + hi, dst + lo);
         else
           for (int64_t j = lo; j < hi; ++j) dst[j] = src[j * stride];
-        std::fill(dst + hi, dst + width, T(0));
       }
     }
   }
 
-  // Stride 2: each row is padded into the spare row at the end of buf, then split into its
-  // even and odd columns with vector shuffles, both phases in one pass.
+  // Stride 2: one pass of vector shuffles splits each input row into its even and odd columns,
+  // written straight into the two phases. Phase q holds input columns of parity
+  // e = (q - pad_left) mod 2 from column e on, starting at phase column (pad_left + e - q) / 2.
   template <typename T>
   void fill_stride2(const T* x, const ConvGeometry& g, T* buf) const {
     typedef T Vec __attribute__((vector_size(kVecBytes)));
@@ -93,27 +89,29 @@ struct PhasePlane {
     Mask even, odd;
     for (int64_t i = 0; i < lanes; ++i) even[i] = I(2 * i), odd[i] = I(2 * i + 1);
     const Conv2dParams& p = g.p;
-    T* padded = buf + 2 * rows * width;  // [2 * width]
-    const int64_t copy = std::max<int64_t>(0, std::min(g.W, 2 * width - p.pad_left));
-    std::fill_n(padded, std::min(2 * width, p.pad_left), T(0));
-    std::fill(padded + std::min(2 * width, p.pad_left + copy), padded + 2 * width, T(0));
-    for (int64_t r = 0; r < rows; ++r) {
-      T *even_row = buf + r * width, *odd_row = buf + (rows + r) * width;
-      const int64_t ih = r - p.pad_top;
-      if (ih < 0 || ih >= g.H) {
-        std::fill_n(even_row, width, T(0));
-        std::fill_n(odd_row, width, T(0));
-        continue;
-      }
-      std::copy(x + ih * g.W, x + ih * g.W + copy, padded + p.pad_left);
-      for (int64_t j = 0; j < width; j += lanes) {  // width is a multiple of lanes
+    int64_t phase_of[2], start[2], count[2];  // by input column parity e
+    for (int64_t q = 0; q < 2; ++q) {
+      const int64_t e = ((q - p.pad_left) % 2 + 2) % 2;
+      phase_of[e] = q;
+      start[e] = std::min(width, (p.pad_left + e - q) / 2);
+      count[e] = std::max<int64_t>(0, std::min((g.W - e + 1) / 2, width - start[e]));
+    }
+    const int64_t full = std::min(count[0], count[1]) / lanes * lanes;  // columns done by vectors
+    const int64_t r0 = std::min(rows, p.pad_top), r1 = std::min(rows, p.pad_top + g.H);
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* src = x + (r - p.pad_top) * g.W;
+      T* dst[2];
+      for (int64_t e = 0; e < 2; ++e) dst[e] = buf + (phase_of[e] * rows + r) * width + start[e];
+      for (int64_t i = 0; i < full; i += lanes) {  // reads columns [2i, 2i + 2 lanes) inside the row
         Vec a, b;
-        __builtin_memcpy(&a, padded + 2 * j, sizeof a);
-        __builtin_memcpy(&b, padded + 2 * j + lanes, sizeof b);
-        const Vec e = __builtin_shuffle(a, b, even), o = __builtin_shuffle(a, b, odd);
-        __builtin_memcpy(even_row + j, &e, sizeof e);
-        __builtin_memcpy(odd_row + j, &o, sizeof o);
+        __builtin_memcpy(&a, src + 2 * i, sizeof a);
+        __builtin_memcpy(&b, src + 2 * i + lanes, sizeof b);
+        const Vec ev = __builtin_shuffle(a, b, even), ov = __builtin_shuffle(a, b, odd);
+        __builtin_memcpy(dst[0] + i, &ev, sizeof ev);
+        __builtin_memcpy(dst[1] + i, &ov, sizeof ov);
       }
+      for (int64_t e = 0; e < 2; ++e)
+        for (int64_t i = full; i < count[e]; ++i) dst[e][i] = src[2 * i + e];
     }
   }
 };
@@ -154,22 +152,24 @@ inline void output_block(const T* in, int64_t in_row_step, const int64_t* taps, 
   }
 }
 
-// One output plane y [Ho, Wo] = bias + depthwise conv of the scratch plane with w [kH, kW]:
-// blocks of Rows rows (8 accumulator vectors), then the leftover rows one at a time.
-template <typename T, int64_t Chunk>
-void depthwise_plane(const T* buf, const PhasePlane& pp, const T* w, T bias, T* y, const ConvGeometry& g) {
-  constexpr int64_t lanes = kVecBytes / sizeof(T), vecs = Chunk < lanes ? 1 : Chunk / lanes;
-  constexpr int64_t Rows = vecs >= 8 ? 1 : 8 / vecs;
+// Output rows [oh, Ho) in blocks of Rows rows, then of Rows / 2, ... down to single rows, so
+// that leftover rows keep several accumulators too.
+template <typename T, int64_t Chunk, int64_t Rows>
+void plane_rows(const T* buf, const PhasePlane& pp, const T* w, T bias, T* y, const ConvGeometry& g, int64_t oh) {
   const int64_t ntaps = g.kH * g.kW, row_step = g.p.stride_h * pp.width;
-  int64_t oh = 0;
   for (; oh + Rows <= g.Ho; oh += Rows)
     for (int64_t j0 = 0; j0 < g.Wo; j0 += Chunk)
       output_block<T, Chunk, Rows>(buf + oh * row_step + j0, row_step, pp.taps.data(), ntaps, w, bias,
                                    y + oh * g.Wo + j0, g.Wo, std::min(Chunk, g.Wo - j0));
-  for (; oh < g.Ho; ++oh)
-    for (int64_t j0 = 0; j0 < g.Wo; j0 += Chunk)
-      output_block<T, Chunk, 1>(buf + oh * row_step + j0, row_step, pp.taps.data(), ntaps, w, bias,
-                                y + oh * g.Wo + j0, g.Wo, std::min(Chunk, g.Wo - j0));
+  if constexpr (Rows > 1) plane_rows<T, Chunk, Rows / 2>(buf, pp, w, bias, y, g, oh);
+}
+
+// One output plane y [Ho, Wo] = bias + depthwise conv of the scratch plane with w [kH, kW],
+// starting with blocks of 8 accumulator vectors.
+template <typename T, int64_t Chunk>
+void depthwise_plane(const T* buf, const PhasePlane& pp, const T* w, T bias, T* y, const ConvGeometry& g) {
+  constexpr int64_t lanes = kVecBytes / sizeof(T), vecs = Chunk < lanes ? 1 : Chunk / lanes;
+  plane_rows<T, Chunk, (vecs >= 8 ? 1 : 8 / vecs)>(buf, pp, w, bias, y, g, 0);
 }
 
 template <typename T>
@@ -192,7 +192,7 @@ Tensor depthwise_conv2d(const Tensor& x, const Tensor& weight, const Tensor& bia
     const PhasePlane pp(g);
 #pragma omp parallel if (worth_threads(g))
     {
-      std::vector<T> buf(pp.size());  // this thread's scratch plane
+      std::vector<T> buf(pp.size());  // this thread's scratch plane, zeroed once: the padding
 #pragma omp for schedule(static)
       for (int64_t nc = 0; nc < planes; ++nc) {
         const int64_t c = nc % g.C;
