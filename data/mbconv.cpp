@@ -1,12 +1,16 @@
 // MBConvNet's forward pass: whole-batch tensor ops, activations and residual adds in place.
 #include "data/mbconv.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 
 #include "tensor/conv2d.h"
 #include "tensor/elementwise.h"
 #include "tensor/error.h"
+#include "tensor/join.h"
 #include "tensor/matmul.h"
 #include "tensor/strided_loop.h"
 
@@ -90,25 +94,52 @@ std::vector<Tensor> MBConvNet::forward(const Tensor& images, const std::vector<i
               spec_.architecture, ": images must be float32 [B, 3, H, W], got ",
               images.defined() ? shape_str(images.shape()) : "undefined");
   UNIAD_CHECK(!blocks.empty(), spec_.architecture, ": no feature blocks requested");
-  int deepest = -1;
-  for (int b : blocks) {
+  for (int b : blocks)
     UNIAD_CHECK(b >= -1 && b <= last_block(), spec_.architecture, ": block ", b, " is not loaded from ", source_,
                 " (loaded: -1 (stem) to ", last_block(), ")");
-    deepest = std::max(deepest, b);
+  const Tensor x = images.contiguous();
+  const int64_t B = x.size(0);
+  if (B < 2 || omp_in_parallel()) return forward_batch(x, blocks);
+  // One image at a time through the whole net, one per thread: each image's maps (a few MB)
+  // stay in cache from one layer to the next, and threads meet once per batch instead of once
+  // per op. The kernels inside run single-threaded (nested parallel regions are inactive).
+  // Whole-batch layers (forward_batch) measured 1.5-2x slower at batch 16 (docs/backbones.md).
+  std::vector<std::vector<Tensor>> per_image(B);
+  std::exception_ptr failure;  // an exception must not leave the parallel region
+#pragma omp parallel for schedule(dynamic, 1) if (omp_get_max_threads() > 1)
+  for (int64_t i = 0; i < B; ++i) {
+    try {
+      per_image[i] = forward_batch(x.slice(0, i, i + 1), blocks);
+    } catch (...) {
+#pragma omp critical(mbconv_failure)
+      if (!failure) failure = std::current_exception();
+    }
   }
+  if (failure) std::rethrow_exception(failure);
   std::vector<Tensor> out(blocks.size());
-  auto keep = [&](int b, const Tensor& x) {
+  for (size_t k = 0; k < blocks.size(); ++k) {
+    std::vector<Tensor> parts(B);
+    for (int64_t i = 0; i < B; ++i) parts[i] = per_image[i][k];
+    out[k] = ops::concat(parts, 0);  // [B, C_k, H_k, W_k]
+  }
+  return out;
+}
+
+std::vector<Tensor> MBConvNet::forward_batch(const Tensor& x, const std::vector<int>& blocks) const {
+  const int deepest = *std::max_element(blocks.begin(), blocks.end());
+  std::vector<Tensor> out(blocks.size());
+  auto keep = [&](int b, const Tensor& m) {
     for (size_t i = 0; i < blocks.size(); ++i)
-      if (blocks[i] == b) out[i] = x;
+      if (blocks[i] == b) out[i] = m;
   };
   int64_t nominal = spec_.static_image_size;  // the side a static-padding net would see here
-  Tensor x = conv(images.contiguous(), stem_, spec_.stem_stride, nominal, false);  // [B, C0, S/2, S/2]
-  activate_(x, spec_.activation);
-  keep(-1, x);
+  Tensor h = conv(x, stem_, spec_.stem_stride, nominal, false);  // [B, C0, S/2, S/2]
+  activate_(h, spec_.activation);
+  keep(-1, h);
   nominal = ceil_div(nominal, spec_.stem_stride);
   for (int b = 0; b <= deepest; ++b) {
-    x = run_block(b, x, nominal);
-    keep(b, x);
+    h = run_block(b, h, nominal);
+    keep(b, h);
     nominal = ceil_div(nominal, spec_.blocks[b].stride);
   }
   return out;

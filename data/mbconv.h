@@ -122,6 +122,7 @@ class MBConvNet {
   };
   // x [B, C, H, W] at nominal side `nominal` (static padding) -> the block's output.
   Tensor run_block(int b, const Tensor& x, int64_t nominal) const;
+  std::vector<Tensor> forward_batch(const Tensor& x, const std::vector<int>& blocks) const;
   Tensor conv(const Tensor& x, const FoldedConv& c, int64_t stride, int64_t nominal, bool depthwise) const;
   void squeeze_excite_(Tensor& h, const Block& blk) const;
 

@@ -172,3 +172,19 @@ TEST_CASE("mbconv: weight file errors name the file and the tensor") {
   e = test::error_of([&] { MBConvNet::load(spec, "/nonexistent/weights.h5", -1); });
   CHECK(test::contains(e, "/nonexistent/weights.h5"));
 }
+
+TEST_CASE("mbconv: a batch runs image by image in parallel and gives what each image alone gives") {
+  const MBConvSpec spec = tiny_spec(data::Activation::Relu6, data::SamePadding::Dynamic);
+  test::TempPath path("mbconv_batch.h5");
+  test::write_random_backbone(spec, path.str(), 0, false, 3);
+  const MBConvNet net = MBConvNet::load(spec, path.str(), 0);
+  const Tensor x = test::randn({5, 3, 9, 12}, 4, DType::Float32);  // [B, 3, H, W]
+  const std::vector<Tensor> batch = net.forward(x, {0, -1});
+  REQUIRE(batch.size() == 2);
+  CHECK(batch[0].shape() == Shape({5, 4, 5, 6}));
+  for (int64_t i = 0; i < 5; ++i) {
+    const std::vector<Tensor> one = net.forward(x.slice(0, i, i + 1), {0, -1});  // one image: whole-batch path
+    test::check_close("image " + std::to_string(i) + " block 0", batch[0].slice(0, i, i + 1), one[0], 0);
+    test::check_close("image " + std::to_string(i) + " stem", batch[1].slice(0, i, i + 1), one[1], 0);
+  }
+}
