@@ -1,6 +1,17 @@
+// make_feature_extractor: an MBConv backbone (data/mbconv.h) plus the neck (resize every chosen
+// block's map to G x G, bilinear align_corners=True, concatenate).
 #include "data/feature_extractor.h"
 
+#include <nlohmann/json.hpp>
+
+#include "data/backbone.h"
+#include "data/mbconv.h"
+#include "data/resize.h"
 #include "tensor/error.h"
+#include "tensor/hdf5_io.h"
+#include "tensor/join.h"
+#include "tensor/resize.h"
+#include "tensor/strided_loop.h"
 
 namespace uniad::data {
 
@@ -19,9 +30,100 @@ InputScaling parse_input_scaling(const std::string& name) {
   throw Error(cat("unknown input scaling '", name, "' (choose imagenet, unit or symmetric)"));
 }
 
-// Placeholder until the backbones land; replaced by the MBConv backbone implementation.
+namespace {
+
+// x [B, 3, S, S] in [0, 1] -> the backbone's input, a fresh tensor: y = x * a[c] + b[c].
+Tensor scale_input(const Tensor& images, InputScaling scaling) {
+  float a[3] = {1, 1, 1}, b[3] = {0, 0, 0};
+  if (scaling == InputScaling::Symmetric)
+    for (int c = 0; c < 3; ++c) a[c] = 2, b[c] = -1;
+  if (scaling == InputScaling::ImageNet)
+    for (int c = 0; c < 3; ++c) a[c] = 1 / kImageNetStd[c], b[c] = -kImageNetMean[c] / kImageNetStd[c];
+  const Tensor x = images.contiguous();
+  Tensor y = Tensor::empty(x.shape());  // [B, 3, S, S]
+  const int64_t planes = x.size(0) * 3, L = x.size(2) * x.size(3);
+  const float* x0 = x.data<float>();
+  float* y0 = y.data<float>();
+#pragma omp parallel for schedule(static) if (x.numel() >= kParallelGrain)
+  for (int64_t p = 0; p < planes; ++p) {
+    const int c = static_cast<int>(p % 3);
+    for (int64_t i = 0; i < L; ++i) y0[p * L + i] = x0[p * L + i] * a[c] + b[c];
+  }
+  return y;
+}
+
+class MBConvFeatureExtractor : public FeatureExtractor {
+ public:
+  MBConvFeatureExtractor(const FeatureExtractorConfig& config, BackboneDefinition def)
+      : config_(config), blocks_(config.feature_blocks.empty() ? def.default_blocks : config.feature_blocks) {
+    const MBConvSpec& spec = def.spec;
+    UNIAD_CHECK(config.input_size >= 16 && config.input_size % 16 == 0, config.backbone, ": input size ",
+                config.input_size, " must be a positive multiple of 16");
+    check_feature_blocks(spec, blocks_);
+    {  // weights past this block were trained for another task (nsfwjs's MobileNetV2)
+      const h5::File file = h5::File::open_read(config.weights);
+      if (file.has_attr("/", "last_imagenet_block")) {
+        const int64_t last = file.attr_int("/", "last_imagenet_block");
+        UNIAD_CHECK(blocks_.back() <= last, config.backbone, ": feature block ", blocks_.back(), " (",
+                    spec.block_output_name(blocks_.back()), ") is past ", spec.block_output_name(last), "; ",
+                    config.weights, " says layers after it were fine-tuned for another task, not ImageNet ",
+                    "(see docs/backbones.md)");
+      }
+    }
+    net_ = MBConvNet::load(spec, config.weights, blocks_.back());
+    for (int b : blocks_) channels_ += spec.block_channels(b);
+  }
+
+  Tensor extract(const Tensor& images) override {
+    const int64_t S = config_.input_size;
+    UNIAD_CHECK(images.defined() && images.dim() == 4 && images.size(1) == 3 && images.size(2) == S &&
+                    images.size(3) == S && images.dtype() == DType::Float32,
+                config_.backbone, ": images must be float32 [B, 3, ", S, ", ", S, "], got ",
+                images.defined() ? shape_str(images.shape()) : "undefined");
+    std::vector<Tensor> maps = net_.forward(scale_input(images, config_.scaling), blocks_);
+    const int64_t G = grid();
+    for (Tensor& m : maps)  // [B, C_b, S / stride_b, ...] -> [B, C_b, G, G]
+      if (m.size(2) != G || m.size(3) != G) m = ops::resize_bilinear(m, G, G, true);
+    return maps.size() == 1 ? maps[0] : ops::concat(maps, 1);  // [B, C, G, G]
+  }
+
+  int64_t channels() const override { return channels_; }
+  int grid() const override { return config_.input_size / 16; }
+
+  std::string describe() const override {
+    const MBConvSpec& spec = net_.spec();
+    nlohmann::json j;
+    j["backbone"] = config_.backbone;
+    j["weights"] = config_.weights;
+    j["blocks"] = blocks_;
+    std::vector<std::string> layers;
+    std::vector<int64_t> strides, channels;
+    for (int b : blocks_) {
+      layers.push_back(spec.block_output_name(b));
+      strides.push_back(spec.block_stride(b));
+      channels.push_back(spec.block_channels(b));
+    }
+    j["layers"] = layers;
+    j["strides"] = strides;
+    j["channels"] = channels;
+    j["input_size"] = config_.input_size;
+    j["scaling"] = input_scaling_name(config_.scaling);
+    j["grid"] = grid();
+    j["feature_channels"] = channels_;
+    return j.dump();
+  }
+
+ private:
+  FeatureExtractorConfig config_;
+  std::vector<int> blocks_;
+  MBConvNet net_;
+  int64_t channels_ = 0;
+};
+
+}  // namespace
+
 std::unique_ptr<FeatureExtractor> make_feature_extractor(const FeatureExtractorConfig& config) {
-  throw Error(cat("backbone '", config.backbone, "' is not implemented yet"));
+  return std::make_unique<MBConvFeatureExtractor>(config, backbone_definition(config.backbone));
 }
 
 }  // namespace uniad::data
