@@ -1,4 +1,5 @@
-// MBConvNet's forward pass: whole-batch tensor ops, activations and residual adds in place.
+// MBConvNet's forward pass: images in parallel, each through tensor ops (tensor/conv2d.h) with
+// activations and residual adds in place.
 #include "data/mbconv.h"
 
 #include <omp.h>
@@ -125,7 +126,7 @@ std::vector<Tensor> MBConvNet::forward(const Tensor& images, const std::vector<i
   // One image at a time through the whole net, one per thread: each image's maps (a few MB)
   // stay in cache from one layer to the next, and threads meet once per batch instead of once
   // per op. The kernels inside run single-threaded (nested parallel regions are inactive).
-  // Whole-batch layers (forward_batch) measured 1.5-2x slower at batch 16 (docs/backbones.md).
+  // Whole-batch layers (forward_batch) measured 2-2.5x slower at batch 16 (docs/backbones.md).
   std::vector<std::vector<Tensor>> per_image(B);
   std::exception_ptr failure;  // an exception must not leave the parallel region
 #pragma omp parallel for schedule(dynamic, 1) if (omp_get_max_threads() > 1)
