@@ -95,8 +95,8 @@ void ProgressBar::update_at(int64_t done, int64_t total, double elapsed_s) {
 void ProgressBar::finish() {
   if (finished_) return;
   const double elapsed = now_seconds() - start_;
-  // Lines mode printed the 100% line already when the last update completed the work.
-  const bool printed_final = !terminal_ && total_ > 0 && done_ >= total_ && last_decile_ == 10;
+  // The last update drew the completed state already (both modes draw it when it arrives).
+  const bool printed_final = total_ > 0 && done_ >= total_ && drawn_done_ == done_;
   if (!printed_final) draw(std::max(elapsed, last_draw_));
   if (line_open_) std::fputc('\n', out_);
   line_open_ = false;
@@ -120,6 +120,7 @@ void ProgressBar::draw(double elapsed_s) {
     std::fprintf(out_, "%s\n", text.c_str());
   }
   last_draw_ = elapsed_s;
+  drawn_done_ = done_;
   std::fflush(out_);
 }
 

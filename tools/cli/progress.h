@@ -53,6 +53,7 @@ class ProgressBar {
   double first_time_ = 0;
   double last_draw_ = -1e9;      // time of the last redraw or line
   int last_decile_ = -1;         // lines mode: the last 10% step printed
+  int64_t drawn_done_ = -1;      // done as last drawn
   bool line_open_ = false;       // terminal mode: a line is drawn without its newline
   bool finished_ = false;
 };
