@@ -204,20 +204,23 @@ FeatureCacheSummary build_feature_cache(const FeatureCacheConfig& config, const 
     const int64_t n = static_cast<int64_t>(samples.size());
     for (int64_t first = completed[i]; first < n; first += batch) {
       const int64_t count = std::min(batch, n - first);
-      const Tensor images = load_image_batch(samples, first, count, config.data.input_size);  // [B, 3, S, S]
       const double t0 = now_seconds();
+      const Tensor images = load_image_batch(samples, first, count, config.data.input_size);  // [B, 3, S, S]
+      std::vector<uint8_t> masks;  // [B, S', S']
+      if (split == "test") masks = load_mask_batch(samples, first, count, config.data.eval_size);
+      const double t1 = now_seconds();
       const Tensor feats = extractor.extract(images);  // [B, C, G, G]
-      sum.extract_seconds += now_seconds() - t0;
+      const double t2 = now_seconds();
       check_batch(feats, samples, first, count, extractor);
       f.write_rows(g + "/features", first, feats);
-      if (split == "test") {
-        const std::vector<uint8_t> masks = load_mask_batch(samples, first, count, config.data.eval_size);
-        f.write_rows_u8(g + "/masks", first, count, masks.data());
-      }
+      if (split == "test") f.write_rows_u8(g + "/masks", first, count, masks.data());
       // Rows reach the disk before the counter that vouches for them.
       f.flush();
       f.set_attr(g, "completed", first + count);
       f.flush();
+      sum.load_seconds += t1 - t0;
+      sum.extract_seconds += t2 - t1;
+      sum.write_seconds += now_seconds() - t2;
       sum.extracted += count;
       done += count;
       if (options.progress) options.progress(done, total);

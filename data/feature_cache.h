@@ -51,7 +51,9 @@ struct FeatureCacheSummary {
   int64_t resumed_from = 0;      // samples found already done in a partial file
   int64_t extracted = 0;         // samples run through the extractor by this call
   double seconds = 0;            // wall time of this call
-  double extract_seconds = 0;    // of which inside extractor.extract()
+  double load_seconds = 0;       // of which decoding and resizing images and masks
+  double extract_seconds = 0;    // inside extractor.extract()
+  double write_seconds = 0;      // writing and flushing the HDF5 file
   int64_t file_bytes = 0;
 };
 

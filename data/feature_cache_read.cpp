@@ -1,6 +1,5 @@
 // Reading the feature cache (the trainer's and the evaluator's side); writing is in feature_cache.cpp.
 #include <algorithm>
-#include <cstring>
 
 #include "data/feature_cache.h"
 #include "data/feature_cache_layout.h"
@@ -138,13 +137,9 @@ FeatureSplit read_feature_split(const std::string& path, const std::string& spli
   out.paths = pick(read_names(f, g + "/paths", n), out.rows);
 
   out.features = Tensor::empty({m, info.channels, info.grid, info.grid}, DType::Float32);  // [N, C, G, G]
-  const int64_t per_row = info.channels * info.grid * info.grid;
-  float* dst = out.features.data<float>();
   for_each_run(out.rows, [&](int64_t first, int64_t count, int64_t at) {
-    const Tensor part = f.read_rows(g + "/features", first, count);
-    UNIAD_CHECK(part.dtype() == DType::Float32, path, ": ", g, "/features: expected float32, stored ",
-                dtype_name(part.dtype()));
-    std::memcpy(dst + at * per_row, part.data<float>(), sizeof(float) * count * per_row);
+    Tensor part = out.features.slice(0, at, at + count);  // a contiguous view: rows are outermost
+    f.read_rows_into(g + "/features", first, part);
   });
   if (split == "test") {
     out.mask_size = info.eval_size;

@@ -105,13 +105,21 @@ void FeatureCacheConfig::validate() const {
   UNIAD_CHECK(!data.root.empty(), "data.root: required (the data set's folder)");
   if (data.kind == "fashion-mnist") {
     UNIAD_CHECK(data.classes.empty(), "data.classes: applies to kind mvtec only (fashion-mnist uses data.split)");
-    normal_classes(data.split);  // throws listing the known splits
+    try {
+      normal_classes(data.split);
+    } catch (const Error& e) {
+      throw Error(cat("data.split: ", e.what()));  // the message lists the known splits
+    }
   }
   UNIAD_CHECK(data.input_size >= 16 && data.input_size % 16 == 0, "data.input_size: must be a positive multiple of 16, got ",
               data.input_size);
   UNIAD_CHECK(data.eval_size >= 1 && data.eval_size <= 4096, "data.eval_size: must be 1-4096, got ", data.eval_size);
   UNIAD_CHECK(!backbone.name.empty(), "backbone.name: required");
-  parse_input_scaling(backbone.scaling);
+  try {
+    parse_input_scaling(backbone.scaling);
+  } catch (const Error& e) {
+    throw Error(cat("backbone.scaling: ", e.what()));
+  }
   UNIAD_CHECK(features.batch_size >= 1 && features.batch_size <= 4096, "features.batch_size: must be 1-4096, got ",
               features.batch_size);
   UNIAD_CHECK(features.threads >= 0, "features.threads: must be >= 0, got ", features.threads);

@@ -158,18 +158,31 @@ void File::write_rows_u8(const std::string& dataset, int64_t first, int64_t coun
 }
 
 Tensor File::read_rows(const std::string& dataset, int64_t first, int64_t count) const {
+  Shape shape = shape_of(dataset);
+  if (shape.empty()) fail(path_, detail::normalize_path(path_, dataset), "is a scalar; rows need rank >= 1");
+  shape[0] = count;
+  const std::string path = detail::normalize_path(path_, dataset);
+  OpenDataset d = open_dataset(id_, path_, path);
+  Tensor t = Tensor::empty(shape, stored_as_dtype(d.type.get(), path_, path));  // [count, ...]
+  read_rows_into(dataset, first, t);
+  return t;
+}
+
+void File::read_rows_into(const std::string& dataset, int64_t first, Tensor& rows) const {
   const std::string path = detail::normalize_path(path_, dataset);
   require_open(path);
   OpenDataset d = open_dataset(id_, path_, path);
   const DType dtype = stored_as_dtype(d.type.get(), path_, path);
-  Handle mem = select_rows(d, first, count, path_, path);
-  Shape shape = d.shape;
-  shape[0] = count;
-  Tensor t = Tensor::empty(shape, dtype);  // [count, ...]
-  void* dst = static_cast<char*>(t.storage()->data()) + t.offset() * dtype_size(dtype);
-  if (t.numel() > 0 && H5Dread(d.ds.get(), dtype_memory_type(dtype), mem.get(), d.space.get(), H5P_DEFAULT, dst) < 0)
+  if (!rows.defined() || !rows.is_contiguous() || rows.dtype() != dtype || rows.dim() < 1 ||
+      d.shape.size() != rows.shape().size() || row_shape(d.shape) != row_shape(rows.shape()))
+    fail(path_, path, cat("cannot read rows of ", shape_str(d.shape), " ", dtype_name(dtype), " into a ",
+                          rows.defined() ? (rows.is_contiguous() ? "" : "non-contiguous ") : "undefined ",
+                          rows.defined() ? dtype_name(rows.dtype()) : "", " tensor of shape ",
+                          rows.defined() ? shape_str(rows.shape()) : "[]"));
+  Handle mem = select_rows(d, first, rows.size(0), path_, path);
+  void* dst = static_cast<char*>(rows.storage()->data()) + rows.offset() * dtype_size(dtype);
+  if (rows.numel() > 0 && H5Dread(d.ds.get(), dtype_memory_type(dtype), mem.get(), d.space.get(), H5P_DEFAULT, dst) < 0)
     fail(path_, path, "cannot read the data (file damaged or truncated?)");
-  return t;
 }
 
 std::vector<uint8_t> File::read_rows_u8(const std::string& dataset, int64_t first, int64_t count) const {

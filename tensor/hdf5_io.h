@@ -84,6 +84,9 @@ class File {
   void write_rows_u8(const std::string& dataset, int64_t first, int64_t count, const uint8_t* values);
   // Rows [first, first + count) of a float32/float64/int64 dataset (chunked or not).
   Tensor read_rows(const std::string& dataset, int64_t first, int64_t count) const;
+  // Rows [first, first + rows.size(0)) straight into `rows` (contiguous, of the stored dtype and
+  // row shape): no second copy when filling a slice of a larger tensor.
+  void read_rows_into(const std::string& dataset, int64_t first, Tensor& rows) const;
   // Rows [first, first + count) of a uint8 dataset, row-major.
   std::vector<uint8_t> read_rows_u8(const std::string& dataset, int64_t first, int64_t count) const;
   // The stored shape of a dataset, without reading it ([] for a scalar).

@@ -85,9 +85,9 @@ TEST_CASE("feature config: errors name the file, the override and the key") {
   CHECK(contains(e, "data.input_size: must be a positive multiple of 16, got 100"));
   CHECK(contains(error_of([&] { data::load_feature_cache_config(tmp.str(), {"data.kind=cifar"}); }), "cifar"));
   CHECK(contains(error_of([&] { data::load_feature_cache_config(tmp.str(), {"backbone.scaling=x"}); }),
-                 "imagenet, unit or symmetric"));
+                 "backbone.scaling: unknown input scaling"));
   CHECK(contains(error_of([&] { data::load_feature_cache_config(tmp.str(), {"data.kind=fashion-mnist", "data.split=012"}); }),
-                 "unknown split"));
+                 "data.split: unified_protocol: unknown split"));
   CHECK(contains(error_of([&] { data::load_feature_cache_config(tmp.str(), {"backbone.blocks=a,b"}); }),
                  "backbone.blocks[0]: expected an integer"));
 

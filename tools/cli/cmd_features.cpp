@@ -67,9 +67,10 @@ void run_features(const FeaturesOptions& o) {
   std::printf("  test   %6lld samples  features [%lld, %lld, %lld, %lld]  masks [%lld, %lld, %lld]\n",
               (long long)s.test, (long long)s.test, (long long)s.channels, (long long)s.grid, (long long)s.grid,
               (long long)s.test, (long long)s.eval_size, (long long)s.eval_size);
-  std::printf("  extracted %lld samples in %s (%.1f images/s, %.0f%% of the time in the extractor)",
-              (long long)s.extracted, format_duration(s.seconds).c_str(), rate,
-              s.seconds > 0 ? 100.0 * s.extract_seconds / s.seconds : 0.0);
+  auto share = [&](double part) { return s.seconds > 0 ? 100.0 * part / s.seconds : 0.0; };
+  std::printf("  extracted %lld samples in %s (%.1f images/s; time: loading %.0f%%, extractor %.0f%%, writing %.0f%%)",
+              (long long)s.extracted, format_duration(s.seconds).c_str(), rate, share(s.load_seconds),
+              share(s.extract_seconds), share(s.write_seconds));
   if (s.resumed_from > 0) std::printf("; %lld were already in the partial file", (long long)s.resumed_from);
   std::printf("\n");
 }
