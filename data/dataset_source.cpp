@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 
 #include "data/idx.h"
 #include "data/image.h"
@@ -53,9 +54,16 @@ Image image_of(const ImageSet& set, int64_t index, const std::string& name) {
   return im;
 }
 
+// Absolute paths make the cache's provenance (and its resume fingerprint) independent of the
+// working directory a run started in.
+std::string absolute_root(const std::string& root) {
+  return root.empty() ? root : std::filesystem::absolute(root).lexically_normal().string();
+}
+
 }  // namespace
 
-Dataset open_mvtec_dataset(const std::string& root, const std::vector<std::string>& classes) {
+Dataset open_mvtec_dataset(const std::string& root_arg, const std::vector<std::string>& classes) {
+  const std::string root = absolute_root(root_arg);
   const MvtecSet set = scan_mvtec(root, classes);
   Dataset d;
   d.kind = "mvtec";
@@ -74,8 +82,9 @@ const std::vector<std::string>& fashion_mnist_class_names() {
   return names;
 }
 
-Dataset open_fashion_mnist_dataset(const std::string& dir, const std::string& split) {
+Dataset open_fashion_mnist_dataset(const std::string& dir_arg, const std::string& split) {
   const auto normal = normal_classes(split);  // validates the split name first: cheap, clear error
+  const std::string dir = absolute_root(dir_arg);
   auto train = std::make_shared<ImageSet>(load_fashion_mnist(dir, true));
   auto test = std::make_shared<ImageSet>(load_fashion_mnist(dir, false));
   const ProtocolIndices p = unified_protocol(split, train->labels, test->labels);

@@ -39,7 +39,7 @@ struct DataSample {
 
 struct Dataset {
   std::string kind;                      // "mvtec" or "fashion-mnist"
-  std::string root;                      // the folder read
+  std::string root;                      // the folder read, made absolute (image paths follow it)
   std::vector<std::string> class_names;  // class_id -> name
   std::vector<DataSample> train, test;
   // Says where the data came from, for the cache's provenance: kind, root, classes, split, counts.
