@@ -1,5 +1,5 @@
 #pragma once
-// Tensors in HDF5 files: golden fixtures made by PyTorch, and model checkpoints.
+// Tensors in HDF5 files: golden fixtures made by PyTorch, model checkpoints, the feature cache.
 //
 // A file holds a tree of groups; a tensor is a dataset at a path such as
 // "/encoder/layers.0/linear1.weight" (intermediate groups are created on write). Small
