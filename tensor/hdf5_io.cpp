@@ -151,6 +151,14 @@ File File::create(const std::string& path) {
   return File(id, path, true);
 }
 
+File File::open_write(const std::string& path) {
+  detail::silence_hdf5();
+  if (!std::filesystem::exists(path)) fail(path, "", "no such file");
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  if (id < 0) fail(path, "", "cannot open for writing (damaged, truncated, another format, or read-only)");
+  return File(id, path, true);
+}
+
 File::File(File&& o) noexcept : id_(o.id_), path_(std::move(o.path_)), writable_(o.writable_) { o.id_ = -1; }
 
 File& File::operator=(File&& o) noexcept {
@@ -173,6 +181,11 @@ void File::close() {
   const hid_t id = id_;
   id_ = -1;
   if (H5Fclose(id) < 0) fail(path_, "", "error while closing (data may not have been written)");
+}
+
+void File::flush() {
+  require_writable("");
+  if (H5Fflush(id_, H5F_SCOPE_LOCAL) < 0) fail(path_, "", "cannot flush to disk");
 }
 
 void File::require_open(const std::string& what) const {

@@ -7,6 +7,7 @@
 // naming the file and field and exit with status 1; usage errors exit with CLI11's status.
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 
 #include "tensor/error.h"
 #include "tools/cli/commands.h"
@@ -28,6 +29,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const uniad::Error& e) {
+    std::fprintf(stderr, "uniad: error: %s\n", e.what());
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {  // permissions, full disk: the user's to fix
     std::fprintf(stderr, "uniad: error: %s\n", e.what());
     return 1;
   } catch (const std::exception& e) {
