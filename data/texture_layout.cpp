@@ -62,7 +62,8 @@ std::vector<TextureSource> list_texture_sources(const std::vector<std::string>& 
 }
 
 ScanLayout plan_scan_layout(int height, int width, int crop, int min_crop, const std::string& what) {
-  UNIAD_CHECK(crop >= 16, "textures: crop size ", crop, " is below 16 px");
+  UNIAD_CHECK(crop >= 1 && height >= 1 && width >= 1, "textures: ", what, ": bad sizes: crop ", crop, ", scan ", width,
+              " x ", height);
   ScanLayout l;
   l.height = height, l.width = width, l.out = crop;
   l.rows = height >= width;
