@@ -36,13 +36,14 @@ struct Host {
 
   double px(double at256, double min_px) const { return std::max(min_px, at256 * scale); }
   // Bounding box of the weights that will be drawn, grown by 8 px: where sigma is measured.
-  double sigma(const std::vector<float>& w) const {
+  double sigma(const std::vector<float>& w, bool chroma = false) const {
+    const auto measure = chroma ? local_chroma_std : local_grey_std;
     int x0 = W, y0 = H, x1 = -1, y1 = -1;
     for (int y = 0; y < H; ++y)
       for (int x = 0; x < W; ++x)
         if (w[size_t(y) * W + x] > threshold) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-    if (x1 < 0) return local_grey_std(clean8, 0, 0, W, H);
-    return local_grey_std(clean8, std::max(0, x0 - 8), std::max(0, y0 - 8), std::min(W, x1 + 9), std::min(H, y1 + 9));
+    if (x1 < 0) return measure(clean8, 0, 0, W, H);
+    return measure(clean8, std::max(0, x0 - 8), std::max(0, y0 - 8), std::min(W, x1 + 9), std::min(H, y1 + 9));
   }
   // Mean of channel c (or of all channels for c < 0) over the pixels that will be drawn.
   double mean(const RGBf& img, const std::vector<float>& w, int c) const {
@@ -182,10 +183,12 @@ Draft draw_color_shift(const Host& h, Generator& gen, double k) {
   Blob b = draw_blob(gen, h.H, h.W, h.px(18, 4), h.px(45, 6), 2.0, 0.15);
   b.feather = std::max(1.0, uniform(gen, 0.3, 0.7) * std::sqrt(b.rx * b.ry));
   Draft d{blob_weight(b, h.H, h.W), h.clean};
-  d.sigma = h.sigma(d.w);
+  // Paper scans vary in grey far more than in colour (chroma std 0.2-5 levels against grey std
+  // 3-23), so a tint is measured against the chroma std, with a floor for near-grey paper.
+  d.sigma = std::max(3.0, h.sigma(d.w, true));
   d.strength = k;
-  const double turn = uniform(gen, 25, 90) * (gen.uniform() < 0.5 ? -1 : 1) * std::numbers::pi / 180;
-  const double sat = gen.uniform() < 0.5 ? uniform(gen, 0.3, 0.7) : uniform(gen, 1.4, 2.0);
+  const double turn = uniform(gen, 10, 35) * (gen.uniform() < 0.5 ? -1 : 1) * std::numbers::pi / 180;
+  const double sat = gen.uniform() < 0.5 ? uniform(gen, 0.55, 0.8) : uniform(gen, 1.2, 1.5);
   double tint[3];
   hue_direction(uniform(gen, 0, 2 * std::numbers::pi), tint);  // so that grey paper shifts too
   const double cs = std::cos(turn), sn = std::sin(turn) / std::sqrt(3.0), A = k * d.sigma;
@@ -235,28 +238,48 @@ void defect_strength_range(DefectKind kind, double& lo, double& hi) {
     case DefectKind::Fold: lo = 1.5, hi = 3.0; return;        // shadow depth k sigma
     case DefectKind::Hole: lo = 1.0, hi = 1.0; return;        // fixed fill; k unused
     case DefectKind::Patch: lo = 1.0, hi = 1.3; return;       // donor std = k * host std
-    case DefectKind::ColorShift: lo = 1.0, hi = 2.5; return;  // tint k sigma (plus hue, saturation)
+    case DefectKind::ColorShift: lo = 1.5, hi = 3.0; return;  // tint k chroma sigma (plus hue, saturation)
     case DefectKind::Blur: lo = 2.0, hi = 4.0; return;        // Gaussian std k px (at 256)
   }
   lo = hi = 1;
 }
 
-double local_grey_std(const Image& rgb, int x0, int y0, int x1, int y1) {
-  auto grey = [&](int y, int x) { return 0.299 * rgb.at(y, x, 0) + 0.587 * rgb.at(y, x, 1) + 0.114 * rgb.at(y, x, 2); };
+namespace {
+// RMS over 16 x 16 blocks of the std of value(y, x); at least 1.
+template <typename Value>
+double block_rms_std(int x0, int y0, int x1, int y1, int components, Value value) {
   double sum_var = 0;
   int blocks = 0;
   for (int by = y0; by < y1; by += 16)
     for (int bx = x0; bx < x1; bx += 16) {
       const int ey = std::min(y1, by + 16), ex = std::min(x1, bx + 16);
       if ((ey - by) * (ex - bx) < 16) continue;  // a sliver at the edge says little
-      double s = 0, s2 = 0;
-      for (int y = by; y < ey; ++y)
-        for (int x = bx; x < ex; ++x) s += grey(y, x), s2 += grey(y, x) * grey(y, x);
-      const double n = (ey - by) * (ex - bx), m = s / n;
-      sum_var += std::max(0.0, s2 / n - m * m);
+      const double n = (ey - by) * (ex - bx);
+      for (int c = 0; c < components; ++c) {
+        double s = 0, s2 = 0;
+        for (int y = by; y < ey; ++y)
+          for (int x = bx; x < ex; ++x) {
+            const double v = value(y, x, c);
+            s += v, s2 += v * v;
+          }
+        sum_var += std::max(0.0, s2 / n - (s / n) * (s / n)) / components;
+      }
       ++blocks;
     }
   return std::max(1.0, blocks ? std::sqrt(sum_var / blocks) : 0.0);
+}
+}  // namespace
+
+double local_grey_std(const Image& rgb, int x0, int y0, int x1, int y1) {
+  return block_rms_std(x0, y0, x1, y1, 1, [&](int y, int x, int) {
+    return 0.299 * rgb.at(y, x, 0) + 0.587 * rgb.at(y, x, 1) + 0.114 * rgb.at(y, x, 2);
+  });
+}
+
+double local_chroma_std(const Image& rgb, int x0, int y0, int x1, int y1) {
+  return block_rms_std(x0, y0, x1, y1, 3, [&](int y, int x, int c) {
+    return rgb.at(y, x, c) - (rgb.at(y, x, 0) + rgb.at(y, x, 1) + rgb.at(y, x, 2)) / 3.0;
+  });
 }
 
 Defect make_defect(const Image& clean, DefectKind kind, Generator& gen, const DefectOptions& opt) {

@@ -69,5 +69,8 @@ Defect make_defect(const Image& clean, DefectKind kind, Generator& gen, const De
 // sigma above: RMS over 16 x 16 blocks (clipped to the image) of the grey-level std, over the
 // rectangle [x0, x1) x [y0, y1); at least 1 so that flat images still get a visible defect.
 double local_grey_std(const Image& rgb, int x0, int y0, int x1, int y1);
+// The same for colour: RMS over blocks and channels of the std of (channel - mean of R, G, B).
+// Colour shifts are scaled by it (at least 3), since paper varies far less in colour than in grey.
+double local_chroma_std(const Image& rgb, int x0, int y0, int x1, int y1);
 
 }  // namespace uniad::data
