@@ -130,7 +130,8 @@ void build_into(const TextureBenchmarkOptions& opt, const std::vector<Scan>& sca
     try {
       Generator gen(texture_image_seed(opt.seed, name, job.split, job.index));
       const Rect& band = job.split == 0 ? scan.layout.train : scan.layout.test;
-      crops[j] = draw_crop(scan.layout, band, opt.transforms, gen);
+      const int count = job.split == 0 ? opt.train : job.split == 1 ? opt.test_good : opt.test_defect;
+      crops[j] = draw_crop(scan.layout, band, opt.transforms, gen, job.index, count);
       const Image clean = extract_crop(scan.rgb, scan.layout, crops[j]);
       const fs::path dir = fs::path(root) / name;
       if (job.split < 2) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 
 #include "data/resize.h"
@@ -90,17 +91,20 @@ CropTransforms parse_crop_transforms(const std::string& name) {
   throw Error(cat("textures: unknown --transforms '", name, "' (none, flips, dihedral)"));
 }
 
-CropSpec draw_crop(const ScanLayout& l, const Rect& band, CropTransforms transforms, Generator& gen) {
+CropSpec draw_crop(const ScanLayout& l, const Rect& band, CropTransforms transforms, Generator& gen, int index,
+                   int count) {
   CropSpec c;
   c.side = l.side;
-  // Across the band: anywhere the crop fits. Along it: any start, the crop wraps.
+  // Across the band: anywhere the crop fits. Along it: any start (in its stratum), the crop wraps.
   auto pick = [&gen](int n) { return int(gen.next_u64() % uint64_t(n)); };
+  const int length = l.rows ? l.width : l.height;
+  const int along = count > 0 ? int(std::floor((index + gen.uniform()) * length / count)) % length : pick(length);
   if (l.rows) {
     c.y = band.y + pick(band.h - l.side + 1);
-    c.x = pick(l.width);
+    c.x = along;
   } else {
     c.x = band.x + pick(band.w - l.side + 1);
-    c.y = pick(l.height);
+    c.y = along;
   }
   const int n = transforms == CropTransforms::None ? 1 : transforms == CropTransforms::Flips ? 4 : 8;
   c.transform = pick(n);

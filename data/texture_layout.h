@@ -59,8 +59,13 @@ struct CropSpec {
   int transform = 0;  // bit 0 flip left-right, bit 1 flip top-bottom, bit 2 transpose (first)
 };
 
-// A random crop inside `band` of `layout`.
-CropSpec draw_crop(const ScanLayout& layout, const Rect& band, CropTransforms transforms, Generator& gen);
+// A random crop inside `band` of `layout`. With count > 0 the start along the band is
+// stratified: crop `index` of `count` starts in the index-th of `count` equal stretches of the
+// band, so the crops of one split spread over the band and (while count <= its length) never
+// repeat a position, which independent draws would (80 draws from 512 positions repeat one with
+// odds of about 1 in 2).
+CropSpec draw_crop(const ScanLayout& layout, const Rect& band, CropTransforms transforms, Generator& gen,
+                   int index = 0, int count = 0);
 
 // Scan pixel (row, col) for crop pixel (i, j) of the native, untransformed crop: (y + i, x + j)
 // wrapped into the scan. Tests use it to check that train and test crops never meet.

@@ -188,3 +188,17 @@ TEST_CASE("textures: a crop is the scan's pixels, wrapped along the band and tra
   const Image t = extract_crop(scan, l, {4, 4, 4, 4});  // transposed
   CHECK(t.at(0, 1) == 54);
 }
+
+TEST_CASE("textures: stratified crops of one split never repeat a position") {
+  const ScanLayout l = plan_scan_layout(512, 512, 256, 128, "s");
+  std::set<int> starts;
+  Generator gen(1);
+  for (int i = 0; i < 80; ++i) {
+    const CropSpec c = draw_crop(l, l.train, CropTransforms::Flips, gen, i, 80);
+    CHECK(c.x >= i * 512 / 80);
+    CHECK(c.x < (i + 1) * 512 / 80 + 1);
+    CHECK(c.transform < 4);  // flips only
+    starts.insert(c.x);
+  }
+  CHECK(starts.size() == 80);
+}
