@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <filesystem>
 
 #include "data/resize.h"
@@ -98,7 +97,11 @@ CropSpec draw_crop(const ScanLayout& l, const Rect& band, CropTransforms transfo
   // Across the band: anywhere the crop fits. Along it: any start (in its stratum), the crop wraps.
   auto pick = [&gen](int n) { return int(gen.next_u64() % uint64_t(n)); };
   const int length = l.rows ? l.width : l.height;
-  const int along = count > 0 ? int(std::floor((index + gen.uniform()) * length / count)) % length : pick(length);
+  int along = pick(length);
+  if (count > 0) {  // integer strata [i L / n, (i + 1) L / n): disjoint, so no repeats while n <= L
+    const int64_t lo = int64_t(index) * length / count, hi = int64_t(index + 1) * length / count;
+    along = int((lo + pick(int(std::max<int64_t>(1, hi - lo)))) % length);
+  }
   if (l.rows) {
     c.y = band.y + pick(band.h - l.side + 1);
     c.x = along;
