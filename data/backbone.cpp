@@ -1,5 +1,6 @@
 #include "data/backbone.h"
 
+#include "data/efficientnet_b4.h"
 #include "data/mobilenet_v2.h"
 #include "tensor/error.h"
 
@@ -9,10 +10,9 @@ BackboneDefinition backbone_definition(const std::string& name) {
   if (name == "mobilenet_v2")
     // The ends of the last frozen block at each stride: expanded_conv_project_BN (16 ch,
     // stride 2), block_2_add (24, 4), block_5_add (32, 8), block_10_project_BN (96, 16).
-    return {mobilenet_v2_spec(), {0, 2, 5, 10}};
-  if (name == "efficientnet_b4")
-    // Dispatch point for the EfficientNet-B4 builder (data/efficientnet_b4.h), added with it.
-    throw Error("efficientnet_b4 weights: see docs/backbones.md (the efficientnet_b4 builder is not in this build)");
+    // Unit scaling (x/255): what nsfwjs feeds, and what the first BatchNorm's statistics fit.
+    return {mobilenet_v2_spec(), {0, 2, 5, 10}, InputScaling::Unit};
+  if (name == "efficientnet_b4") return efficientnet_b4_definition();  // ImageNet normalisation
   throw Error(cat("unknown backbone '", name, "' (choose mobilenet_v2 or efficientnet_b4)"));
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data/feature_extractor.h"
 #include "data/mbconv.h"
 
 namespace uniad::data {
@@ -15,6 +16,8 @@ struct BackboneDefinition {
   // Feature blocks used when the configuration names none (block -1 is the stem), one per
   // stride 2, 4, 8, 16; docs/backbones.md says why these.
   std::vector<int> default_blocks;
+  // What "auto" input scaling means for this backbone: how its weights were trained.
+  InputScaling default_scaling = InputScaling::ImageNet;
 };
 
 // Throws for an unknown name (listing the known ones) and for a backbone whose builder is not

@@ -4,7 +4,7 @@
 //   {"data":     {"kind": "mvtec", "root": "textures", "classes": [], "split": "01234",
 //                 "input_size": 224, "eval_size": 224},
 //    "backbone": {"name": "mobilenet_v2", "weights": "weights/mobilenet_v2.h5", "blocks": [],
-//                 "scaling": "symmetric"},
+//                 "scaling": "auto"},
 //    "features": {"batch_size": 16, "threads": 0, "out": ""}}
 // An unknown section or key, or a value of the wrong type, is an error naming the file (or the
 // --set override) and the key. Overrides use dotted keys: "data.classes=bottle,cable",
@@ -37,7 +37,7 @@ struct FeatureBackboneConfig {
   std::string name = "mobilenet_v2";             // FeatureExtractorConfig::backbone
   std::string weights = "weights/mobilenet_v2.h5";
   std::vector<int> blocks;                       // empty: the backbone's default feature set
-  std::string scaling = "symmetric";             // imagenet | unit | symmetric
+  std::string scaling = "auto";                  // imagenet | unit | symmetric | auto (backbone default)
 };
 
 struct FeatureRunConfig {

@@ -20,14 +20,15 @@ const char* input_scaling_name(InputScaling scaling) {
     case InputScaling::ImageNet: return "imagenet";
     case InputScaling::Unit: return "unit";
     case InputScaling::Symmetric: return "symmetric";
+    case InputScaling::Auto: return "auto";
   }
   return "?";
 }
 
 InputScaling parse_input_scaling(const std::string& name) {
-  for (InputScaling s : {InputScaling::ImageNet, InputScaling::Unit, InputScaling::Symmetric})
+  for (InputScaling s : {InputScaling::ImageNet, InputScaling::Unit, InputScaling::Symmetric, InputScaling::Auto})
     if (name == input_scaling_name(s)) return s;
-  throw Error(cat("unknown input scaling '", name, "' (choose imagenet, unit or symmetric)"));
+  throw Error(cat("unknown input scaling '", name, "' (choose imagenet, unit, symmetric or auto)"));
 }
 
 namespace {
@@ -56,12 +57,16 @@ class MBConvFeatureExtractor : public FeatureExtractor {
  public:
   MBConvFeatureExtractor(const FeatureExtractorConfig& config, BackboneDefinition def)
       : config_(config), blocks_(config.feature_blocks.empty() ? def.default_blocks : config.feature_blocks) {
+    if (config_.scaling == InputScaling::Auto) config_.scaling = def.default_scaling;
     const MBConvSpec& spec = def.spec;
     UNIAD_CHECK(config.input_size >= 16 && config.input_size % 16 == 0, config.backbone, ": input size ",
                 config.input_size, " must be a positive multiple of 16");
     check_feature_blocks(spec, blocks_);
     {  // weights past this block were trained for another task (nsfwjs's MobileNetV2)
       const h5::File file = h5::File::open_read(config.weights);
+      if (file.has_attr("/", "architecture"))
+        UNIAD_CHECK(file.attr_string("/", "architecture") == spec.architecture, config.weights, ": holds ",
+                    file.attr_string("/", "architecture"), " weights, but backbone '", config.backbone, "' was asked for");
       if (file.has_attr("/", "last_imagenet_block")) {
         const int64_t last = file.attr_int("/", "last_imagenet_block");
         UNIAD_CHECK(blocks_.back() <= last, config.backbone, ": feature block ", blocks_.back(), " (",

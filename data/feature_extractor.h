@@ -16,7 +16,9 @@ namespace uniad::data {
 //   imagenet:  (x - mean) / std per channel (torchvision; the EfficientNet reference)
 //   unit:      x                             (what nsfwjs feeds its MobileNetV2)
 //   symmetric: 2x - 1                        (Keras MobileNetV2's preprocess_input)
-enum class InputScaling { ImageNet, Unit, Symmetric };
+//   auto:      the backbone's own default (data/backbone.h): imagenet for EfficientNet-B4,
+//              unit for MobileNetV2 (its first BatchNorm's statistics fit x/255 best)
+enum class InputScaling { ImageNet, Unit, Symmetric, Auto };
 const char* input_scaling_name(InputScaling scaling);
 InputScaling parse_input_scaling(const std::string& name);  // error lists the choices
 
@@ -25,7 +27,7 @@ struct FeatureExtractorConfig {
   std::string weights;                    // the project's HDF5 weight file for that backbone
   std::vector<int> feature_blocks;        // empty: the backbone's default feature set
   int input_size = 224;                   // S; must be a multiple of 16
-  InputScaling scaling = InputScaling::Symmetric;
+  InputScaling scaling = InputScaling::Auto;
 };
 
 class FeatureExtractor {

@@ -48,6 +48,9 @@ TEST_CASE("mobilenet features: scaling, neck and channel order match the composi
   REQUIRE(unit.shape() == Shape({2, 168, 4, 4}));
   test::check_close("features, unit scaling", unit, by_hand(config.weights, images, images, {0, 2, 5, 10}, 4), 1e-5);
 
+  config.scaling = data::InputScaling::Auto;  // MobileNetV2's default is unit
+  test::check_close("features, auto scaling", data::make_feature_extractor(config)->extract(images), unit, 0);
+
   config.scaling = data::InputScaling::Symmetric;
   test::check_close("features, symmetric scaling", data::make_feature_extractor(config)->extract(images),
                     by_hand(config.weights, images, ops::affine(images, 2, -1), {0, 2, 5, 10}, 4), 1e-5);
@@ -81,7 +84,7 @@ TEST_CASE("mobilenet features: describe() is one line of JSON saying how the fea
   CHECK(j["strides"] == nlohmann::json({2, 4, 8, 16}));
   CHECK(j["channels"] == nlohmann::json({16, 24, 32, 96}));
   CHECK(j["input_size"] == 224);
-  CHECK(j["scaling"] == "symmetric");
+  CHECK(j["scaling"] == "unit");  // "auto" resolves to MobileNetV2's default
   CHECK(j["grid"] == 14);
   CHECK(j["feature_channels"] == 168);
 }
@@ -106,7 +109,7 @@ TEST_CASE("mobilenet features: configuration errors") {
   CHECK(test::contains(test::error_of([&] { fx->extract(Tensor::zeros({1, 3, 32, 32})); }), "[B, 3, 64, 64]"));
   config.backbone = "efficientnet_b4";
   CHECK(test::contains(test::error_of([&] { data::make_feature_extractor(config); }),
-                       "efficientnet_b4 weights: see docs/backbones.md"));
+                       "holds mobilenet_v2 weights, but backbone 'efficientnet_b4' was asked for"));
   config.backbone = "resnet18";
   CHECK(test::contains(test::error_of([&] { data::make_feature_extractor(config); }), "unknown backbone 'resnet18'"));
   config.backbone = "mobilenet_v2";
