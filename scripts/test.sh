@@ -20,6 +20,7 @@ case "${1:-}" in
 esac
 
 install_build_deps
+install_data_deps   # texture scans and Fashion-MNIST: tests on the real data run, not skip
 
 jobs=$(nproc)
 for mode in "${modes[@]}"; do
@@ -36,6 +37,10 @@ for mode in "${modes[@]}"; do
   cmake -S . -B "$dir" -G Ninja "${flags[@]}" > "$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; exit 1; }
   grep -E "^-- UniAD" "$dir/configure.log" || true
   cmake --build "$dir" -j "$jobs"
+  # Real MobileNetV2 weights (npm) and test photos (a Debian .deb) for the real-weight tests;
+  # without them those tests report themselves skipped.
+  UNIAD="$dir/uniad" scripts/fetch_mobilenet_v2.sh weights > "$dir/fetch_weights.log" 2>&1 ||
+    { tail -5 "$dir/fetch_weights.log"; echo "== warning: weights not fetched; real-weight tests will be skipped"; }
 
   echo "== [$mode] run the suite"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
