@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "data/protocol.h"
+#include "tensor/config_json.h"
 #include "tensor/error.h"
 
 namespace uniad::data {
@@ -160,20 +161,6 @@ FeatureCacheConfig feature_cache_config_from_json(const json& j, const std::stri
   return c;
 }
 
-std::string apply_json_override(json& j, const std::string& assignment) {
-  const auto eq = assignment.find('=');
-  const auto dot = assignment.find('.');
-  UNIAD_CHECK(eq != std::string::npos && dot != std::string::npos && dot < eq, "--set '", assignment,
-              "': expected section.key=value, e.g. features.batch_size=32");
-  const std::string section = assignment.substr(0, dot), key = assignment.substr(dot + 1, eq - dot - 1);
-  const std::string text = assignment.substr(eq + 1);
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = text;  // bare words are strings: backbone.scaling=unit
-  UNIAD_CHECK(j.is_object() && (!j.contains(section) || j[section].is_object()), "--set '", assignment,
-              "': section '", section, "' is not an object");
-  j[section][key] = value;
-  return section + "." + key;
-}
 
 FeatureCacheConfig load_feature_cache_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path);
@@ -183,7 +170,7 @@ FeatureCacheConfig load_feature_cache_config(const std::string& path, const std:
   feature_cache_config_from_json(j, path);  // the file's own keys first, so errors blame the file
   const std::set<std::string> known = known_keys(), strings = string_keys();
   for (const std::string& o : overrides) {
-    const std::string key = apply_json_override(j, o);
+    const std::string key = apply_json_override(j, o, "features.batch_size=32");
     UNIAD_CHECK(known.count(key), "--set '", o, "': unknown key '", key, "'");
     const std::string section = key.substr(0, key.find('.')), name = key.substr(key.find('.') + 1);
     if (strings.count(key) && !j[section][name].is_string()) j[section][name] = o.substr(o.find('=') + 1);

@@ -12,8 +12,8 @@
 // comma-separated string ("1,5,9"). docs/feature_cache.md describes every key.
 //
 // This mirrors uniad/config_io.h (one field list drives reading, writing and the unknown-key
-// check) but lives in data/, which must not include uniad/; apply_json_override is the small
-// shared piece, the same rule as uniad::apply_override.
+// check) but lives in data/, which must not include uniad/; the override rule itself is shared
+// (tensor/config_json.h).
 #include <string>
 #include <vector>
 
@@ -63,10 +63,6 @@ FeatureCacheConfig feature_cache_config_from_json(const nlohmann::json& j, const
 // Reads the file, applies "section.key=value" overrides (unknown keys are errors naming the
 // override), validates.
 FeatureCacheConfig load_feature_cache_config(const std::string& path, const std::vector<std::string>& overrides);
-
-// Applies "section.key=value" to j: the value is parsed as JSON when it can be (numbers, true,
-// false, lists), else taken as a string. Returns "section.key".
-std::string apply_json_override(nlohmann::json& j, const std::string& assignment);
 
 // The part of a configuration that decides a cache's contents: everything except features.out
 // and features.threads. A partial cache is continued only when this matches exactly.

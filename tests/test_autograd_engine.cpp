@@ -77,7 +77,7 @@ TEST_CASE("no-grad scope and detach record nothing") {
   CHECK(x.grad().to_vector() == std::vector<double>{1, 2});
 }
 
-TEST_CASE("leaves and interiors; retain_grad keeps an interior gradient") {
+TEST_CASE("leaves and interiors, and retain_grad keeps an interior gradient") {
   Variable x = leaf({1, 2}, {2});
   Variable h = mul_scalar(x, 3.0);
   h.retain_grad();

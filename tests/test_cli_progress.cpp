@@ -44,7 +44,7 @@ TEST_CASE("progress: durations and the text of one report") {
   CHECK(format_progress("x", 0, 100, 0, 0, "it", 0) == "x    0/100  0.0%  ? it/s  0:00 elapsed  ETA ?");
 }
 
-TEST_CASE("progress: lines mode prints each 10% once; terminal mode redraws at most 10 times a second") {
+TEST_CASE("progress: lines mode prints each 10% once, and terminal mode redraws at most 10 times a second") {
   std::FILE* log = std::tmpfile();
   REQUIRE(log != nullptr);
   {

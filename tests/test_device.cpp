@@ -6,7 +6,7 @@
 
 using namespace uniad;
 
-TEST_CASE("tensors live on the CPU and say so; other devices are refused clearly") {
+TEST_CASE("tensors live on the CPU and say so, and other devices are refused clearly") {
   Tensor t = Tensor::zeros({2, 2});
   CHECK(t.device() == Device::cpu());
   CHECK(t.device().str() == "cpu");

@@ -10,7 +10,7 @@ using test::contains;
 using test::error_of;
 using test::TempPath;
 
-TEST_CASE("hdf5 chunked: rows written in batches read back; unwritten rows are zeros") {
+TEST_CASE("hdf5 chunked: rows written in batches read back, and unwritten rows are zeros") {
   TempPath tmp("chunked.h5");
   const Tensor all = test::randn({7, 3, 2, 2}, 1, DType::Float32);  // [N, C, G, G]
   {
@@ -80,7 +80,7 @@ TEST_CASE("hdf5 chunked: uint8 with deflate, growing, reopening, and errors") {
   CHECK(contains(error_of([] { h5::File::open_write("/nonexistent/x.h5"); }), "no such file"));
 }
 
-TEST_CASE("hdf5 strings: variable-length arrays round trip; fixed-length arrays (numpy bytes) read") {
+TEST_CASE("hdf5 strings: variable-length arrays round trip, and fixed-length arrays (numpy bytes) read") {
   TempPath tmp("strings.h5");
   const std::vector<std::string> names = {"bottle", "", "T-shirt/top", "caf\xc3\xa9"};
   {

@@ -149,7 +149,7 @@ TEST_CASE("feature cache resume: a process killed without closing the file conti
   check_same_contents(out, dir / "whole.h5");
 }
 
-TEST_CASE("feature cache resume: another configuration, extractor or sample list is refused; --restart starts over") {
+TEST_CASE("feature cache resume: another configuration, extractor or sample list is refused, and --restart starts over") {
   TempDir dir("fc_mismatch");
   test::write_tiny_mvtec(dir / "data");
   const data::FeatureCacheConfig c = tiny_config(dir / "data");
@@ -163,7 +163,7 @@ TEST_CASE("feature cache resume: another configuration, extractor or sample list
   std::string e = error_of([&] { data::build_feature_cache(other, d, fake, out); });
   CHECK(contains(e, out + ".partial"));
   CHECK(contains(e, "backbone.scaling"));
-  CHECK(contains(e, "\"symmetric\""));
+  CHECK(contains(e, "\"auto\""));
   CHECK(contains(e, "--restart"));
   CHECK(fake.calls == 0);
 

@@ -126,7 +126,7 @@ TEST_CASE("model: feature jitter only in training, scaled by the token norm / C"
   CHECK(test::max_abs_diff(never.jitter(tokens), tokens) == 0);
 }
 
-TEST_CASE("model: same seed, same weights and outputs; eval mode is deterministic") {
+TEST_CASE("model: same seed, same weights and outputs, and eval mode is deterministic") {
   Generator g1(7), g2(7);
   ReconstructionModel a(small_config(NetworkKind::UniAD), g1), b(small_config(NetworkKind::UniAD), g2);
   const Tensor f = test::randn({2, 12, 4, 5}, 8, DType::Float32);

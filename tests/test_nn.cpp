@@ -40,7 +40,7 @@ TEST_CASE("softmax hand-computed: [0, ln 2, -inf] is [1/3, 2/3, 0]") {
               vec({0.5, 0.5, 0}, {3}, DType::Float32), 0);
 }
 
-TEST_CASE("softmax: all -inf logits give zeros; NaN logits still give NaN") {
+TEST_CASE("softmax: all -inf logits give zeros, and NaN logits still give NaN") {
   const Tensor x = vec({1, 2, -kInf, -kInf}, {2, 2});
   const Tensor y = softmax(Variable(x)).data();
   check_close("softmax [[1, 2], [-inf, -inf]]", y, vec({1 / (1 + std::exp(1.0)), 1 / (1 + std::exp(-1.0)), 0, 0}, {2, 2}),

@@ -74,7 +74,7 @@ TEST_CASE("adamw: a parameter without a gradient is skipped, state and step coun
   CHECK(opt.step_count() == 1);
 }
 
-TEST_CASE("sgd: plain steps are p -= lr g; with momentum the first buffer is the gradient itself") {
+TEST_CASE("sgd: plain steps are p -= lr g, and with momentum the first buffer is the gradient itself") {
   ag::Variable p(Tensor::from_vector({1.0, -2.0}, {2}, DType::Float64), true);
   SGD plain({{"p", p}}, {.lr = 0.5});
   CHECK(plain.buffer_names() == std::vector<std::string>{"step"});
@@ -91,7 +91,7 @@ TEST_CASE("sgd: plain steps are p -= lr g; with momentum the first buffer is the
   test::check_close("sgd momentum param", q.data(), scalar(0.52, DType::Float64), 1e-15);
 }
 
-TEST_CASE("clip_grad_norm: a 3-4-12 gradient has norm 13; clipping scales, a large bound leaves bits alone") {
+TEST_CASE("clip_grad_norm: a 3-4-12 gradient has norm 13, and clipping scales, a large bound leaves bits alone") {
   auto make = [] {
     std::vector<NamedParameter> ps{{"a", ag::Variable(Tensor::zeros({2}, DType::Float64), true)},
                                    {"b", ag::Variable(Tensor::zeros({1}, DType::Float64), true)},

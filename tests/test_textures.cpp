@@ -122,7 +122,7 @@ TEST_CASE("textures: the benchmark reads back with scan_mvtec, with the expected
   }
 }
 
-TEST_CASE("textures: same seed gives the same bytes for any thread count; another seed differs") {
+TEST_CASE("textures: same seed gives the same bytes for any thread count, and another seed differs") {
   TempDir t("textures_determinism");
   write_scans(t);
   TextureBenchmarkOptions a = small_options(t, "a"), b = small_options(t, "b"), c = small_options(t, "c");

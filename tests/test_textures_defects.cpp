@@ -138,7 +138,7 @@ TEST_CASE("textures: class names come from the file stem") {
   CHECK(contains(error_of([] { texture_class_name("dir/___.png"); }), "dir/___.png"));
 }
 
-TEST_CASE("textures: train and test bands never share a pixel; crops stay inside their band") {
+TEST_CASE("textures: train and test bands never share a pixel, and crops stay inside their band") {
   struct Case {
     int h, w, crop, side;
   };

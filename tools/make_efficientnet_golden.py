@@ -36,6 +36,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_efficientnet import check_state_dict, convert, write_backbone_h5  # noqa: E402
+from make_mobilenet_golden import randomize as randomize_layers  # noqa: E402
 from efficientnet_reference import B4_DEPTH, B4_IMAGE_SIZE, B4_WIDTH, EfficientNet  # noqa: E402
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
@@ -46,22 +47,10 @@ REDUCED_WIDTH, REDUCED_DEPTH = 0.3, 1.8
 
 def randomize(net, gen):
     """He-scaled convs and BatchNorm statistics away from the identity (so that folding is
-    tested), keeping activations of order one through 32 blocks."""
+    tested; the same draws as the MobileNetV2 fixture), keeping activations of order one through
+    32 blocks."""
+    randomize_layers(net, gen)
     with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.Conv2d):
-                fan_in = m.weight[0].numel()
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * math.sqrt(2.0 / fan_in))
-                if m.bias is not None:
-                    m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.2)
-            elif isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) * 0.6 + 0.7)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.2)
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.2)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
-            elif isinstance(m, torch.nn.Linear):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) / math.sqrt(m.weight.shape[1]))
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
         for blk in net._blocks:  # damp residual branches: 26 of them would otherwise add up
             if blk.args.residual:
                 blk._bn2.weight.mul_(0.3)

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <set>
 
+#include "tensor/config_json.h"
 #include "tensor/error.h"
 
 namespace uniad {
@@ -106,17 +107,7 @@ RunConfig run_config_from_json(const json& j, const std::string& source) {
   return c;
 }
 
-void apply_override(json& j, const std::string& assignment) {
-  const auto eq = assignment.find('=');
-  const auto dot = assignment.find('.');
-  UNIAD_CHECK(eq != std::string::npos && dot != std::string::npos && dot < eq, "--set '", assignment,
-              "': expected section.key=value, e.g. train.lr=5e-4");
-  const std::string section = assignment.substr(0, dot), key = assignment.substr(dot + 1, eq - dot - 1);
-  const std::string text = assignment.substr(eq + 1);
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = text;  // bare words are strings: model.network=mlp
-  j[section][key] = value;
-}
+void apply_override(json& j, const std::string& assignment) { apply_json_override(j, assignment); }
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
   json j = json::object();
