@@ -41,7 +41,7 @@ TEST_CASE("metrics: tied scores form one step") {
   check_value("all-equal ap", e.average_precision, 0.4);
 }
 
-TEST_CASE("metrics: perfect and inverted separation; an AUROC of 0 stays 0") {
+TEST_CASE("metrics: perfect and inverted separation, and an AUROC of 0 stays 0") {
   const BinaryMetrics p = metrics_of({0.9, 0.8, 0.2, 0.1}, {1, 1, 0, 0});
   check_value("perfect auroc", p.auroc, 1.0);
   check_value("perfect ap", p.average_precision, 1.0);
