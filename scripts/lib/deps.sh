@@ -3,9 +3,10 @@
 BUILD_PACKAGES=(cmake ninja-build g++ make pkg-config libeigen3-dev doctest-dev libhdf5-dev nlohmann-json3-dev libstb-dev zlib1g-dev libcli11-dev)
 # Real data: paper and canvas scans (CC0) for the texture benchmark, Fashion-MNIST (MIT).
 DATA_PACKAGES=(mypaint-data-extras dataset-fashion-mnist)
-# The PyTorch anchor for benchmarks and for regenerating golden fixtures (not needed by tests).
+# The PyTorch anchor for benchmarks and for regenerating golden fixtures (torch; scikit-learn and
+# SciPy for the metrics fixtures). Not needed by the tests.
 # Without OpenBLAS, Debian's torch links the reference BLAS and runs ~80x slower.
-TORCH_PACKAGES=(python3 python3-torch python3-numpy python3-h5py python3-pil libopenblas0-pthread)
+TORCH_PACKAGES=(python3 python3-torch python3-numpy python3-h5py python3-pil python3-sklearn python3-scipy libopenblas0-pthread)
 
 missing_packages() {
   local p
