@@ -28,20 +28,9 @@
 
 using namespace uniad;
 using bench::arg_int;
+using bench::median_seconds;
 
 namespace {
-
-template <typename Fn>
-double median_seconds(Fn&& fn, int repeats) {
-  fn();  // warm-up: first-touch allocations, thread start
-  std::vector<double> t;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return bench::median(t);
-}
 
 std::string arg_str(int argc, char** argv, const std::string& flag, const std::string& fallback) {
   for (int i = 1; i + 1 < argc; ++i)

@@ -1,6 +1,7 @@
 #pragma once
 // Small helpers shared by the benchmarks: arguments, medians, and running the PyTorch side.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -29,6 +30,20 @@ inline int arg_int(int argc, char** argv, const std::string& flag, int fallback)
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+// Median wall time of `repeats` calls of fn, after one warm-up call (first-touch allocations,
+// thread start).
+template <typename Fn>
+double median_seconds(Fn&& fn, int repeats) {
+  fn();
+  std::vector<double> t;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return median(t);
 }
 
 // Runs bench/<script> with Debian's python3 (which has python3-torch) at `threads` threads,

@@ -9,26 +9,15 @@ Run by build/bench/bench_backbone; not meant to be run by hand.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from torch_timing import median_time  # noqa: E402  (bench/, the script's own folder)
 from mobilenet_v2_reference import (MBConvNet, _get_module, load_backbone_h5, mobilenet_v2_spec,  # noqa: E402
                                     same_padding)
-
-
-def median_time(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 class Folded(torch.nn.Module):

@@ -7,24 +7,13 @@ Run by build/bench/bench_train_step; not meant to be run by hand.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from torch_timing import median_time  # noqa: E402  (bench/, the script's own folder)
 from uniad_reference import ModelConfig, ReconstructionModel  # noqa: E402
-
-
-def median_time(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():

@@ -20,22 +20,7 @@
 
 using namespace uniad;
 using bench::arg_int;
-
-namespace {
-
-template <typename Fn>
-double median_seconds(Fn&& fn, int repeats) {
-  fn();  // warm-up: first-touch allocations, thread start
-  std::vector<double> t;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return bench::median(t);
-}
-
-}  // namespace
+using bench::median_seconds;
 
 int main(int argc, char** argv) {
   if (bench::wants_help(argc, argv, "usage: bench_train_step [--threads N (2)] [--repeats R (5)] [--batch B (8)]"))
