@@ -18,16 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-data::FeatureCacheConfig tiny_config(const std::string& root) {
-  data::FeatureCacheConfig c;
-  c.data.kind = "mvtec";
-  c.data.root = root;
-  c.data.input_size = 32;  // G = 4 for the fake
-  c.data.eval_size = 16;
-  c.backbone.name = "fake";
-  c.features.batch_size = 3;  // 6 train = 3 + 3, 5 test = 3 + 2: a short last batch
-  return c;
-}
+// 6 train = 3 + 3, 5 test = 3 + 2: a short last batch.
+data::FeatureCacheConfig tiny_config(const std::string& root) { return test::tiny_cache_config(root, 3); }
 
 std::vector<int64_t> all_rows(size_t n) {
   std::vector<int64_t> rows(n);

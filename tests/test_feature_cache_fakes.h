@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "data/feature_config.h"
 #include "data/feature_extractor.h"
 #include "data/image.h"
 #include "tensor/random.h"
@@ -61,6 +62,19 @@ class FakeExtractor : public data::FeatureExtractor {
   int size_;
   std::string tag_;
 };
+
+// The configuration the cache tests use: an MVTec-layout folder at `root`, input 32 (G = 4 for
+// FakeExtractor), masks at 16, the fake backbone, and the given batch size.
+inline data::FeatureCacheConfig tiny_cache_config(const std::string& root, int64_t batch_size) {
+  data::FeatureCacheConfig c;
+  c.data.kind = "mvtec";
+  c.data.root = root;
+  c.data.input_size = 32;
+  c.data.eval_size = 16;
+  c.backbone.name = "fake";
+  c.features.batch_size = batch_size;
+  return c;
+}
 
 // A random 8-bit image (seeded) of the given size and channels.
 inline data::Image random_image(int h, int w, int channels, uint64_t seed) {

@@ -28,15 +28,8 @@ struct Stop : std::runtime_error {
   Stop() : std::runtime_error("stopped by the test") {}
 };
 
-data::FeatureCacheConfig tiny_config(const std::string& root) {
-  data::FeatureCacheConfig c;
-  c.data.root = root;
-  c.data.input_size = 32;
-  c.data.eval_size = 16;
-  c.backbone.name = "fake";
-  c.features.batch_size = 2;  // train 6 = 3 batches, test 5 = 3 batches
-  return c;
-}
+// train 6 = 3 batches, test 5 = 3 batches.
+data::FeatureCacheConfig tiny_config(const std::string& root) { return test::tiny_cache_config(root, 2); }
 
 // Every dataset and root attribute of two caches must be equal (bit for bit for the numbers).
 void check_same_contents(const std::string& a, const std::string& b) {
