@@ -52,6 +52,19 @@ void visit_fields(RunConfig& c, Visit&& visit) {
   visit("train", "val_every", t.val_every);
   visit("train", "max_minutes", t.max_minutes);
   visit("train", "threads", t.threads);
+  visit("train", "track_test_every", t.track_test_every);
+  DataConfig& d = c.data;
+  visit("data", "features", d.features);
+  visit("data", "features_config", d.features_config);
+  visit("data", "classes", d.classes);
+  EvalConfig& e = c.eval;
+  visit("eval", "image_score", e.image_score);
+  visit("eval", "pool", e.pool);
+  visit("eval", "batch_size", e.batch_size);
+  visit("eval", "baseline", e.baseline);
+  visit("eval", "baseline_tokens", e.baseline_tokens);
+  visit("eval", "heatmaps_per_class", e.heatmaps_per_class);
+  visit("eval", "threshold_quantile", e.threshold_quantile);
 }
 
 const char* json_type_name(const json& v) { return v.type_name(); }
@@ -89,8 +102,8 @@ RunConfig run_config_from_json(const json& j, const std::string& source) {
   std::set<std::string> known = {"model.network"};
   visit_fields(c, [&](const char* section, const char* key, auto&) { known.insert(std::string(section) + "." + key); });
   for (const auto& [section, body] : j.items()) {
-    UNIAD_CHECK(section == "model" || section == "train", source, ": unknown section '", section,
-                "' (expected model and train)");
+    UNIAD_CHECK(section == "model" || section == "train" || section == "data" || section == "eval", source,
+                ": unknown section '", section, "' (expected model, train, data and eval)");
     UNIAD_CHECK(body.is_object(), source, ": section '", section, "' must be an object");
     for (const auto& [key, _] : body.items())
       UNIAD_CHECK(known.count(section + "." + key), source, ": unknown key '", section, ".", key, "'");
@@ -107,6 +120,17 @@ RunConfig run_config_from_json(const json& j, const std::string& source) {
   return c;
 }
 
+void EvalConfig::validate() const {
+  UNIAD_CHECK(image_score == "max_avg_pool" || image_score == "mean" || image_score == "std",
+              "eval.image_score must be max_avg_pool, mean or std, got '", image_score, "'");
+  UNIAD_CHECK(pool >= 1, "eval.pool must be >= 1, got ", pool);
+  UNIAD_CHECK(batch_size >= 1, "eval.batch_size must be >= 1, got ", batch_size);
+  UNIAD_CHECK(baseline_tokens >= 0, "eval.baseline_tokens must be >= 0, got ", baseline_tokens);
+  UNIAD_CHECK(heatmaps_per_class >= 0, "eval.heatmaps_per_class must be >= 0, got ", heatmaps_per_class);
+  UNIAD_CHECK(threshold_quantile > 0 && threshold_quantile <= 1, "eval.threshold_quantile must be in (0, 1], got ",
+              threshold_quantile);
+}
+
 void apply_override(json& j, const std::string& assignment) { apply_json_override(j, assignment); }
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -121,6 +145,7 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   RunConfig c = run_config_from_json(j, path.empty() ? "defaults" : path);
   c.model.validate();
   c.train.validate();
+  c.eval.validate();
   return c;
 }
 

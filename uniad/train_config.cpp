@@ -19,6 +19,7 @@ void TrainConfig::validate() const {
   UNIAD_CHECK(val_fraction >= 0 && val_fraction < 1, "train.val_fraction must be in [0, 1), got ", val_fraction);
   UNIAD_CHECK(val_every >= 0, "train.val_every must be >= 0, got ", val_every);
   UNIAD_CHECK(max_minutes >= 0, "train.max_minutes must be >= 0, got ", max_minutes);
+  UNIAD_CHECK(track_test_every >= 0, "train.track_test_every must be >= 0, got ", track_test_every);
   UNIAD_CHECK(threads >= 0, "train.threads must be >= 0, got ", threads);
 }
 

@@ -22,6 +22,9 @@ struct TrainConfig {
   int64_t val_every = 1;       // validate every N epochs (0: never)
   double max_minutes = 0;      // stop after this much training time (0: no limit)
   int64_t threads = 0;         // OpenMP threads (0: all cores)
+  // Diagnostics for learning curves only, never for model selection: every N epochs score the
+  // test set and log its metrics (0: never). Checkpoints are chosen by validation loss alone.
+  int64_t track_test_every = 0;
 
   void validate() const;  // throws naming the field
 };

@@ -1,5 +1,6 @@
 #include "uniad/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -55,6 +56,29 @@ Tensor take_rows(const Tensor& features, const std::vector<int64_t>& indices) {
   return ops::gather_rows(flat, idx, "take_rows").view(out_shape);
 }
 
+void Trainer::log(const nlohmann::json& line) const {
+  if (!run_dir_.empty()) append_line(run_dir_ + "/log.jsonl", line);
+}
+
+void Trainer::write_config() const {
+  if (run_dir_.empty()) return;
+  std::filesystem::create_directories(run_dir_);
+  std::ofstream(run_dir_ + "/config.json") << to_json(config_).dump(2) << '\n';
+}
+
+int64_t Trainer::fit_epochs_to_budget(double seconds_per_epoch, int64_t epochs_done) {
+  TrainConfig& t = config_.train;
+  const double budget = t.max_minutes * 60;
+  const int64_t fitting = static_cast<int64_t>(std::floor(budget / std::max(seconds_per_epoch, 1e-9)));
+  const int64_t epochs = std::clamp<int64_t>(fitting, std::max<int64_t>(epochs_done, 1), t.epochs);
+  if (epochs == t.epochs) return epochs;
+  t.epochs = epochs;
+  schedule_ = make_schedule(t);
+  write_config();
+  log({{"budget", {{"minutes", t.max_minutes}, {"seconds_per_epoch", seconds_per_epoch}, {"epochs", epochs}}}});
+  return epochs;
+}
+
 Trainer::Trainer(const RunConfig& config, const std::string& run_dir)
     : config_(config), run_dir_(run_dir), model_gen_(config.train.seed), data_gen_(config.train.seed + 1) {
   config_.model.validate();
@@ -64,10 +88,7 @@ Trainer::Trainer(const RunConfig& config, const std::string& run_dir)
   optimizer_ = std::make_unique<nn::AdamW>(model_->named_parameters(),
                                            nn::AdamWOptions{t.lr, t.beta1, t.beta2, t.adam_eps, t.weight_decay});
   schedule_ = make_schedule(t);
-  if (!run_dir_.empty()) {
-    std::filesystem::create_directories(run_dir_);
-    std::ofstream(run_dir_ + "/config.json") << to_json(config_).dump(2) << '\n';
-  }
+  write_config();
 }
 
 double Trainer::evaluate_loss(const Tensor& features, int64_t batch_size) {
@@ -86,7 +107,7 @@ double Trainer::evaluate_loss(const Tensor& features, int64_t batch_size) {
 }
 
 TrainResult Trainer::fit(const Tensor& features, const std::string& resume_from) {
-  const TrainConfig& t = config_.train;
+  TrainConfig& t = config_.train;
   UNIAD_CHECK(features.dim() == 4 && features.dtype() == DType::Float32, "Trainer::fit: features must be float32 "
               "[N, C, H, W], got ", dtype_name(features.dtype()), " ", shape_str(features.shape()));
   const Split split = validation_split(features.size(0), t.val_fraction, t.seed);
@@ -107,6 +128,8 @@ TrainResult Trainer::fit(const Tensor& features, const std::string& resume_from)
   const auto start_time = std::chrono::steady_clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count(); };
   model_->train();
+  const int64_t first_epoch = state.epoch;
+  const bool fit_budget = t.max_minutes > 0 && t.schedule == "cosine" && first_epoch == 0;
 
   for (int64_t epoch = state.epoch; epoch < t.epochs; ++epoch) {
     schedule_->apply(*optimizer_, epoch);
@@ -149,6 +172,12 @@ TrainResult Trainer::fit(const Tensor& features, const std::string& resume_from)
     state.data_rng = data_gen_.state();
     if (!run_dir_.empty()) save_checkpoint(run_dir_ + "/last.h5", config_, *model_, optimizer_.get(), state);
     result.epochs_completed = state.epoch;
+    if (on_epoch) {
+      model_->eval();
+      on_epoch(state.epoch);
+      model_->train();
+    }
+    if (fit_budget && state.epoch == 1) result.budget_epochs = fit_epochs_to_budget(seconds(), state.epoch);
     if (t.max_minutes > 0 && seconds() > t.max_minutes * 60) {
       result.stopped_by_time = true;
       break;

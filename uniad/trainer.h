@@ -9,9 +9,15 @@
 //   log.jsonl      one JSON object per step {"step","epoch","loss","lr","seconds"} and per
 //                  validation {"epoch","val_loss",...}
 //   last.h5        after every epoch; best.h5 whenever the validation loss improves
+// Time budget (train.max_minutes): with the cosine schedule the number of epochs is fitted to the
+// budget after the first epoch (epochs = budget / measured epoch time, never more than
+// configured), so the learning rate still anneals to min_lr by the end; the fitted count is
+// written to config.json and the checkpoints. Other schedules simply stop when time is up.
 // A non-finite loss stops training with an error and leaves the checkpoints untouched.
 // Runs are deterministic for a seed and thread count, and resume continues exactly.
 #include <functional>
+
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <string>
 
@@ -33,6 +39,7 @@ struct TrainResult {
   double last_loss = 0;
   double best_val_loss = INFINITY;
   bool stopped_by_time = false;
+  int64_t budget_epochs = 0;  // epochs fitted to the time budget (0: not fitted)
 };
 
 class Trainer {
@@ -47,6 +54,13 @@ class Trainer {
 
   // Called after every optimiser step (progress bars).
   std::function<void(const StepReport&)> on_step;
+  // Called after each epoch's validation and checkpoints with the number of epochs completed
+  // (diagnostics such as tracked test metrics). The model is in eval mode during the call and
+  // back in training mode afterwards; it must not draw from the training generators.
+  std::function<void(int64_t epochs_completed)> on_epoch;
+
+  // Appends one JSON object as a line of RUN_DIR/log.jsonl (no-op without a run directory).
+  void log(const nlohmann::json& line) const;
 
   ReconstructionModel& model() { return *model_; }
   const RunConfig& config() const { return config_; }
@@ -54,6 +68,10 @@ class Trainer {
   double evaluate_loss(const Tensor& features, int64_t batch_size);
 
  private:
+  void write_config() const;
+  // Shrinks config.train.epochs to what fits train.max_minutes; returns the new count.
+  int64_t fit_epochs_to_budget(double seconds_per_epoch, int64_t epochs_done);
+
   RunConfig config_;
   std::string run_dir_;
   Generator model_gen_;  // initial weights, then dropout and jitter

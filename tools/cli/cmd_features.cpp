@@ -22,13 +22,6 @@ namespace uniad::cli {
 
 namespace {
 
-struct FeaturesOptions {
-  std::string config;
-  std::vector<std::string> overrides;
-  std::string out;
-  bool restart = false;
-};
-
 // --out, else features.out, else .cache/features/<config file name>.h5.
 std::string output_path(const FeaturesOptions& o, const data::FeatureCacheConfig& c) {
   if (!o.out.empty()) return o.out;
@@ -42,7 +35,9 @@ std::string megabytes(int64_t bytes) {
   return buf;
 }
 
-void run_features(const FeaturesOptions& o) {
+}  // namespace
+
+std::string run_features(const FeaturesOptions& o) {
   const data::FeatureCacheConfig config = data::load_feature_cache_config(o.config, o.overrides);
   const std::string out = output_path(o, config);
   if (config.features.threads > 0) omp_set_num_threads(config.features.threads);
@@ -73,9 +68,8 @@ void run_features(const FeaturesOptions& o) {
               share(s.extract_seconds), share(s.write_seconds));
   if (s.resumed_from > 0) std::printf("; %lld were already in the partial file", (long long)s.resumed_from);
   std::printf("\n");
+  return s.path;
 }
-
-}  // namespace
 
 void add_features(CLI::App& parent) {
   auto opts = std::make_shared<FeaturesOptions>();

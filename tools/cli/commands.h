@@ -2,6 +2,9 @@
 // The `uniad` command line: main.cpp builds the CLI11 app and each file cmd_*.cpp adds one
 // subcommand through one of these functions. A subcommand's callback does the work and throws
 // uniad::Error on bad input; main.cpp prints the message and exits 1.
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 namespace uniad::cli {
@@ -10,5 +13,18 @@ void add_prepare_textures(CLI::App& prepare);       // uniad prepare textures
 void add_prepare_fashion_mnist(CLI::App& prepare);  // uniad prepare fashion-mnist
 void add_prepare_mobilenet(CLI::App& prepare);      // uniad prepare mobilenet-v2
 void add_features(CLI::App& app);                   // uniad features
+void add_train(CLI::App& app);                      // uniad train
+void add_eval(CLI::App& app);                       // uniad eval
+void add_predict(CLI::App& app);                    // uniad predict
+
+// What `uniad features` does, for commands that build a missing cache first: builds the cache,
+// prints its summary, returns the path written.
+struct FeaturesOptions {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string out;
+  bool restart = false;
+};
+std::string run_features(const FeaturesOptions& options);
 
 }  // namespace uniad::cli

@@ -2,6 +2,10 @@
 //
 //   uniad prepare textures|fashion-mnist|mobilenet-v2 ...   make data sets and weight files
 //   uniad features --config FILE [--set key=value ...]       cache backbone features
+//   uniad train --config FILE [--set key=value ...]          train on a feature cache
+//   uniad eval --checkpoint FILE                             metrics, heat maps
+//   uniad predict --checkpoint FILE IMAGE...                 score single images
+//   uniad report RUN_DIR                                     plots and a one-page report
 //
 // Every subcommand has --help. Errors (uniad::Error: bad input, missing files) print one line
 // naming the file and field and exit with status 1; usage errors exit with CLI11's status.
@@ -23,6 +27,7 @@ int main(int argc, char** argv) {
   uniad::cli::add_prepare_fashion_mnist(*prepare);
   uniad::cli::add_prepare_mobilenet(*prepare);
   uniad::cli::add_features(app);
+  uniad::cli::add_train(app);
 
   try {
     app.parse(argc, argv);

@@ -111,7 +111,8 @@ std::function<void(int64_t, int64_t)> ProgressBar::callback() {
 void ProgressBar::draw(double elapsed_s) {
   const double span = elapsed_s - first_time_;
   const double rate = span > 0 ? double(done_ - std::max<int64_t>(first_done_, 0)) / span : 0.0;
-  const std::string text = format_progress(label_, done_, total_, rate, elapsed_s, unit_, terminal_ ? 24 : 0);
+  std::string text = format_progress(label_, done_, total_, rate, elapsed_s, unit_, terminal_ ? 24 : 0);
+  if (!detail_.empty()) text += "  " + detail_;
   if (terminal_) {
     // "\r" returns to the start of the line; "\033[K" clears what a longer previous line left.
     std::fprintf(out_, "\r%s\033[K", text.c_str());

@@ -36,6 +36,8 @@ class ProgressBar {
   void update_at(int64_t done, int64_t total, double elapsed_s);
   // Draws the final state and ends the line. Idempotent.
   void finish();
+  // Extra text drawn after the ETA, e.g. "loss 0.0123  lr 5.0e-04" (training).
+  void set_detail(std::string detail) { detail_ = std::move(detail); }
   // A callback for library code that forwards to update().
   std::function<void(int64_t, int64_t)> callback();
 
@@ -44,7 +46,7 @@ class ProgressBar {
  private:
   void draw(double elapsed_s);
 
-  std::string label_, unit_;
+  std::string label_, unit_, detail_;
   std::FILE* out_;
   bool terminal_;
   double start_;                 // steady-clock seconds at construction

@@ -1,0 +1,24 @@
+#pragma once
+// The feature data of a run, as `uniad train` and `uniad eval` find it: the cache named by
+// data.features (built first from data.features_config when it is missing), restricted to
+// data.classes, and checked against the model's input size.
+#include <string>
+#include <vector>
+
+#include "data/feature_cache.h"
+#include "uniad/config_io.h"
+
+namespace uniad::cli {
+
+// "a,b" -> {"a", "b"}; "" -> {} (all classes).
+std::vector<std::string> split_classes(const std::string& list);
+
+// The cache path of `config`, building the cache first when it is missing and
+// data.features_config names how. Errors say which key to set.
+std::string ensure_feature_cache(const RunConfig& config, const std::string& config_source);
+
+// Reads one split of the run's cache and checks that its [N, C, G, G] fits the model
+// (feature_channels, grid_h, grid_w); a mismatch names the file, the keys and both shapes.
+data::FeatureSplit read_run_split(const RunConfig& config, const std::string& path, const std::string& split);
+
+}  // namespace uniad::cli

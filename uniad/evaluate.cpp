@@ -1,0 +1,145 @@
+#include "uniad/evaluate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/variable.h"
+#include "tensor/error.h"
+
+namespace uniad {
+
+MapFunction reconstruction_map(const ReconstructionModel& model) {
+  return [&model](const Tensor& features) {
+    ag::NoGradGuard no_grad;
+    const Tensor reconstruction = model.forward(features).data();  // [b, C, G, G]
+    return anomaly_map(features, reconstruction);                  // [b, 1, G, G]
+  };
+}
+
+ImageScore parse_image_score(const std::string& name) {
+  if (name == "max_avg_pool") return ImageScore::MaxAvgPool;
+  if (name == "mean") return ImageScore::Mean;
+  if (name == "std") return ImageScore::Std;
+  throw Error(cat("eval.image_score must be max_avg_pool, mean or std, got '", name, "'"));
+}
+
+ScoredSplit score_features(const Tensor& features, const MapFunction& map, int64_t size, const EvalConfig& eval,
+                           const data::ProgressFn& progress) {
+  UNIAD_CHECK(features.dim() == 4, "score_features: features must be [N, C, G, G], got ", shape_str(features.shape()));
+  const ImageScore kind = parse_image_score(eval.image_score);
+  ScoredSplit out;
+  out.count = features.size(0);
+  out.size = size;
+  out.maps.resize(static_cast<size_t>(out.count * size * size));
+  out.image_scores.resize(static_cast<size_t>(out.count));
+  if (progress) progress(0, out.count);
+  for (int64_t start = 0; start < out.count; start += eval.batch_size) {
+    const int64_t end = std::min(out.count, start + eval.batch_size);
+    const Tensor batch = features.slice(0, start, end).contiguous();  // [b, C, G, G]
+    const Tensor tokens = map(batch);                                 // [b, 1, G, G]
+    const Tensor pixels = upsample_map(tokens, size, size).contiguous();  // [b, 1, S, S]
+    const Tensor scores = image_scores(pixels, kind, eval.pool).to(DType::Float64);  // [b]
+    std::copy_n(pixels.data<float>(), (end - start) * size * size, out.maps.begin() + start * size * size);
+    std::copy_n(scores.data<double>(), end - start, out.image_scores.begin() + start);
+    if (progress) progress(end, out.count);
+  }
+  return out;
+}
+
+namespace {
+
+void check_matches(const data::FeatureSplit& test, const ScoredSplit& scored) {
+  const int64_t n = static_cast<int64_t>(test.labels.size());
+  UNIAD_CHECK(scored.count == n, "evaluate: ", scored.count, " scored images for a test split of ", n);
+  UNIAD_CHECK(test.mask_size == scored.size, "evaluate: maps of ", scored.size, "x", scored.size,
+              " but masks of ", test.mask_size, "x", test.mask_size, " in the feature cache");
+}
+
+// The metrics of the images `rows` of the split.
+EvaluationReport evaluate_rows(const data::FeatureSplit& test, const ScoredSplit& scored,
+                               const std::vector<int64_t>& rows, bool with_pixel) {
+  const int64_t px = scored.size * scored.size;
+  std::vector<double> scores;
+  std::vector<uint8_t> labels, masks;
+  std::vector<int64_t> class_ids;
+  std::vector<float> maps;
+  for (int64_t r : rows) {
+    scores.push_back(scored.image_scores[r]);
+    labels.push_back(static_cast<uint8_t>(test.labels[r]));
+    class_ids.push_back(test.class_ids[r]);
+    if (with_pixel) {
+      maps.insert(maps.end(), scored.maps.begin() + r * px, scored.maps.begin() + (r + 1) * px);
+      masks.insert(masks.end(), test.masks.begin() + r * px, test.masks.begin() + (r + 1) * px);
+    }
+  }
+  EvaluationInput in;
+  in.image_scores = scores;
+  in.image_labels = labels;
+  in.class_ids = class_ids;
+  in.class_names = test.class_names;
+  if (with_pixel) {
+    in.maps = maps;
+    in.masks = masks;
+    in.height = in.width = scored.size;
+  }
+  return evaluate_per_class(in);
+}
+
+}  // namespace
+
+EvaluationReport evaluate_split(const data::FeatureSplit& test, const ScoredSplit& scored, bool with_pixel) {
+  check_matches(test, scored);
+  if (!with_pixel) {
+    EvaluationInput in;
+    std::vector<uint8_t> labels(test.labels.begin(), test.labels.end());
+    std::vector<int64_t> class_ids(test.class_ids.begin(), test.class_ids.end());
+    in.image_scores = scored.image_scores;
+    in.image_labels = labels;
+    in.class_ids = class_ids;
+    in.class_names = test.class_names;
+    return evaluate_per_class(in);
+  }
+  std::vector<int64_t> all(static_cast<size_t>(scored.count));
+  for (int64_t i = 0; i < scored.count; ++i) all[i] = i;
+  return evaluate_rows(test, scored, all, true);
+}
+
+EvaluationReport evaluate_per_defect(const data::FeatureSplit& test, const ScoredSplit& scored) {
+  check_matches(test, scored);
+  std::vector<std::string> kinds;
+  for (size_t i = 0; i < test.defects.size(); ++i)
+    if (test.labels[i] == 1 && std::find(kinds.begin(), kinds.end(), test.defects[i]) == kinds.end())
+      kinds.push_back(test.defects[i]);
+  EvaluationReport out;
+  out.has_pixel = true;
+  for (const std::string& kind : kinds) {
+    std::vector<int64_t> rows;
+    for (size_t i = 0; i < test.defects.size(); ++i)
+      if (test.labels[i] == 0 || test.defects[i] == kind) rows.push_back(static_cast<int64_t>(i));
+    ClassMetrics row = evaluate_rows(test, scored, rows, true).mean;
+    row.name = kind;
+    row.images = 0;
+    for (int64_t r : rows) row.images += test.labels[r];  // the defective images of this kind
+    out.classes.push_back(row);
+  }
+  // The mean over kinds, for the table's last row.
+  out.mean.name = "mean";
+  auto mean_of = [&](auto get) {
+    double sum = 0;
+    int64_t n = 0;
+    for (const ClassMetrics& c : out.classes)
+      if (!std::isnan(get(c))) sum += get(c), ++n;
+    return n ? sum / double(n) : kMetricUndefined;
+  };
+  out.mean.image.auroc = mean_of([](const ClassMetrics& c) { return c.image.auroc; });
+  out.mean.image.average_precision = mean_of([](const ClassMetrics& c) { return c.image.average_precision; });
+  out.mean.image.f1_max = mean_of([](const ClassMetrics& c) { return c.image.f1_max; });
+  out.mean.pixel.auroc = mean_of([](const ClassMetrics& c) { return c.pixel.auroc; });
+  out.mean.pixel.average_precision = mean_of([](const ClassMetrics& c) { return c.pixel.average_precision; });
+  out.mean.pixel.f1_max = mean_of([](const ClassMetrics& c) { return c.pixel.f1_max; });
+  out.mean.aupro = mean_of([](const ClassMetrics& c) { return c.aupro; });
+  for (const ClassMetrics& c : out.classes) out.mean.images += c.images;
+  return out;
+}
+
+}  // namespace uniad
