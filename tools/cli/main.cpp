@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   uniad::cli::add_prepare_mobilenet(*prepare);
   uniad::cli::add_features(app);
   uniad::cli::add_train(app);
+  uniad::cli::add_eval(app);
 
   try {
     app.parse(argc, argv);
