@@ -10,5 +10,6 @@ void add_prepare_textures(CLI::App& prepare);       // uniad prepare textures
 void add_prepare_fashion_mnist(CLI::App& prepare);  // uniad prepare fashion-mnist
 void add_prepare_mobilenet(CLI::App& prepare);      // uniad prepare mobilenet-v2
 void add_features(CLI::App& app);                   // uniad features
+void add_report(CLI::App& app);                     // uniad report
 
 }  // namespace uniad::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   uniad::cli::add_prepare_fashion_mnist(*prepare);
   uniad::cli::add_prepare_mobilenet(*prepare);
   uniad::cli::add_features(app);
+  uniad::cli::add_report(app);
 
   try {
     app.parse(argc, argv);
