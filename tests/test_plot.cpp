@@ -89,10 +89,10 @@ TEST_CASE("write_line_plot draws a horizontal line at the height the axis gives 
   CHECK(p.distinct >= 3);
   CHECK(p.non_white > 640 * 400 / 100);
   // The series is the palette's first colour (31, 119, 180). A constant y gets a symmetric
-  // window, so the line sits in the middle of the viewport [0.12, 0.9] of the page height.
+  // window, so the line sits in the middle of the viewport [0.12, 0.87] of the page height (plot.cpp).
   const std::vector<int> rows = rows_with_colour(p.image, 31, 119, 180);
   REQUIRE(!rows.empty());
-  const double expected = 400 * (1 - (0.12 + 0.9) / 2);
+  const double expected = 400 * (1 - (0.12 + 0.87) / 2);
   const double worst = std::max(std::abs(rows.front() - expected), std::abs(rows.back() - expected));
   MESSAGE("line rows ", rows.front(), "..", rows.back(), ", expected ", expected, ", max |diff| ", worst);
   CHECK(worst <= 4);

@@ -270,7 +270,7 @@ void write_line_plot(const std::string& path, const LinePlot& plot, int width, i
   const Range xr = padded(x0, x1, 0.0), yr = padded(y0, y1, 0.05);
 
   PlotPage page(path, width, height, "write_line_plot");
-  plvpor(0.1, 0.97, 0.12, 0.9);
+  plvpor(0.12, 0.97, 0.12, 0.87);  // room on the left for a "(x10^-3)" scale label
   plwind(xr.lo, xr.hi, yr.lo, yr.hi);
   draw_axes("bcnst", plot.log_y ? "bcnstvl" : "bcnstv");
   // Light series first, so that averages and validation curves stay on top.
