@@ -23,6 +23,13 @@
 
 #include "tensor/error.h"
 
+// Under LeakSanitizer (UNIAD_SANITIZE builds): fontconfig keeps its font cache for the life of
+// the process and libltdl keeps each driver load's handle, both by design, and LSan would fail
+// every program that drew a plot. Only allocations made inside those two libraries are ignored.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libfontconfig.so\nleak:libltdl.so\n";
+}
+
 namespace uniad {
 namespace {
 
