@@ -10,6 +10,7 @@ namespace uniad {
 struct LineSeries {
   std::string label;          // legend entry
   std::vector<double> x, y;   // equal lengths; non-finite points are skipped
+  bool light = false;         // pale and thin, drawn first: a noisy raw curve behind its average
 };
 
 struct LinePlot {

@@ -1,6 +1,6 @@
 # Debian packages the project needs, installed only when missing. Sourced by the scripts.
 
-BUILD_PACKAGES=(cmake ninja-build g++ make pkg-config libeigen3-dev doctest-dev libhdf5-dev nlohmann-json3-dev libstb-dev zlib1g-dev libcli11-dev)
+BUILD_PACKAGES=(cmake ninja-build g++ make pkg-config libeigen3-dev doctest-dev libhdf5-dev nlohmann-json3-dev libstb-dev zlib1g-dev libcli11-dev libplplot-dev plplot-driver-cairo)
 # Real data: paper and canvas scans (CC0) for the texture benchmark, Fashion-MNIST (MIT).
 DATA_PACKAGES=(mypaint-data-extras dataset-fashion-mnist)
 # The PyTorch anchor for benchmarks and for regenerating golden fixtures (torch; scikit-learn and

@@ -26,5 +26,6 @@ struct FeaturesOptions {
   bool restart = false;
 };
 std::string run_features(const FeaturesOptions& options);
+void add_report(CLI::App& app);                     // uniad report
 
 }  // namespace uniad::cli
