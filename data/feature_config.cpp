@@ -30,6 +30,7 @@ void visit_fields(FeatureCacheConfig& c, Visit&& visit) {
   visit("backbone", "weights", c.backbone.weights);
   visit("backbone", "blocks", c.backbone.blocks);
   visit("backbone", "scaling", c.backbone.scaling);
+  visit("backbone", "resample", c.backbone.resample);
   visit("features", "batch_size", c.features.batch_size);
   visit("features", "threads", c.features.threads);
   visit("features", "out", c.features.out);
@@ -121,6 +122,8 @@ void FeatureCacheConfig::validate() const {
   } catch (const Error& e) {
     throw Error(cat("backbone.scaling: ", e.what()));
   }
+  UNIAD_CHECK(backbone.resample == "bilinear" || backbone.resample == "area",
+              "backbone.resample: must be bilinear or area, got '", backbone.resample, "'");
   UNIAD_CHECK(features.batch_size >= 1 && features.batch_size <= 4096, "features.batch_size: must be 1-4096, got ",
               features.batch_size);
   UNIAD_CHECK(features.threads >= 0, "features.threads: must be >= 0, got ", features.threads);
@@ -133,6 +136,7 @@ FeatureExtractorConfig FeatureCacheConfig::extractor_config() const {
   e.feature_blocks = backbone.blocks;
   e.input_size = data.input_size;
   e.scaling = parse_input_scaling(backbone.scaling);
+  e.resample = backbone.resample;
   return e;
 }
 

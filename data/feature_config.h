@@ -38,6 +38,7 @@ struct FeatureBackboneConfig {
   std::string weights = "weights/mobilenet_v2.h5";
   std::vector<int> blocks;                       // empty: the backbone's default feature set
   std::string scaling = "auto";                  // imagenet | unit | symmetric | auto (backbone default)
+  std::string resample = "bilinear";             // bilinear (paper) | area: see FeatureExtractorConfig
 };
 
 struct FeatureRunConfig {

@@ -10,6 +10,7 @@
 #include "tensor/error.h"
 #include "tensor/hdf5_io.h"
 #include "tensor/join.h"
+#include "tensor/pool.h"
 #include "tensor/resize.h"
 #include "tensor/strided_loop.h"
 
@@ -87,8 +88,11 @@ class MBConvFeatureExtractor : public FeatureExtractor {
                 images.defined() ? shape_str(images.shape()) : "undefined");
     std::vector<Tensor> maps = net_.forward(scale_input(images, config_.scaling), blocks_);
     const int64_t G = grid();
-    for (Tensor& m : maps)  // [B, C_b, S / stride_b, ...] -> [B, C_b, G, G]
-      if (m.size(2) != G || m.size(3) != G) m = ops::resize_bilinear(m, G, G, true);
+    for (Tensor& m : maps) {  // [B, C_b, S / stride_b, ...] -> [B, C_b, G, G]
+      if (m.size(2) == G && m.size(3) == G) continue;
+      const bool finer = m.size(2) > G && m.size(3) > G;
+      m = finer && config_.resample == "area" ? ops::adaptive_avg_pool2d(m, G, G) : ops::resize_bilinear(m, G, G, true);
+    }
     return maps.size() == 1 ? maps[0] : ops::concat(maps, 1);  // [B, C, G, G]
   }
 
@@ -101,6 +105,7 @@ class MBConvFeatureExtractor : public FeatureExtractor {
     j["backbone"] = config_.backbone;
     j["weights"] = config_.weights;
     j["blocks"] = blocks_;
+    j["resample"] = config_.resample;
     std::vector<std::string> layers;
     std::vector<int64_t> strides, channels;
     for (int b : blocks_) {

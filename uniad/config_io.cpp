@@ -57,6 +57,7 @@ void visit_fields(RunConfig& c, Visit&& visit) {
   visit("data", "features", d.features);
   visit("data", "features_config", d.features_config);
   visit("data", "classes", d.classes);
+  visit("data", "standardize", d.standardize);
   EvalConfig& e = c.eval;
   visit("eval", "image_score", e.image_score);
   visit("eval", "pool", e.pool);

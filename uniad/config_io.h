@@ -21,6 +21,7 @@ struct DataConfig {
   std::string features;         // the feature cache (HDF5, docs/feature_cache.md)
   std::string features_config;  // when the cache is missing, `uniad train` builds it from this
   std::string classes;          // comma-separated class names to use; empty: all (unified)
+  bool standardize = false;     // per-channel z-scores from the train split (uniad/feature_norm.h)
 };
 
 // How test images are scored and reported (`uniad eval`, and tracked test metrics in training).

@@ -1,6 +1,7 @@
 // Per-class evaluation: every metric per class, the unweighted mean over classes (the number the
 // UniAD paper reports), written as JSON or as a Markdown table.
 #include <cmath>
+#include <exception>
 #include <sstream>
 
 #include "tensor/error.h"
@@ -36,6 +37,43 @@ const std::vector<Column>& columns() {
 
 nlohmann::json number_or_null(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
 
+// The metrics of one class: its images' scores, and its maps and masks when has_pixel.
+ClassMetrics measure_class(const EvaluationInput& in, const std::vector<size_t>& idx, const std::string& name,
+                           bool has_pixel, size_t hw) {
+  ClassMetrics cm;
+  if (idx.empty()) return cm;
+  cm.name = name;
+  cm.images = static_cast<int64_t>(idx.size());
+  std::vector<double> s(idx.size());
+  std::vector<uint8_t> y(idx.size());
+  for (size_t k = 0; k < idx.size(); ++k) {
+    s[k] = in.image_scores[idx[k]];
+    y[k] = in.image_labels[idx[k]];
+  }
+  cm.image = binary_metrics(std::span<const double>(s), y);
+  if (!has_pixel) return cm;
+  // Samples of a class are usually contiguous: use the caller's memory then, else gather.
+  const bool contiguous = idx.back() - idx.front() + 1 == idx.size();
+  std::vector<float> maps_copy;
+  std::vector<uint8_t> masks_copy;
+  std::span<const float> maps = in.maps.subspan(idx.front() * hw, idx.size() * hw);
+  std::span<const uint8_t> masks = in.masks.subspan(idx.front() * hw, idx.size() * hw);
+  if (!contiguous) {
+    maps_copy.reserve(idx.size() * hw);
+    masks_copy.reserve(idx.size() * hw);
+    for (size_t i : idx) {
+      maps_copy.insert(maps_copy.end(), in.maps.begin() + i * hw, in.maps.begin() + (i + 1) * hw);
+      masks_copy.insert(masks_copy.end(), in.masks.begin() + i * hw, in.masks.begin() + (i + 1) * hw);
+    }
+    maps = maps_copy;
+    masks = masks_copy;
+  }
+  cm.pixel = binary_metrics(maps, masks);
+  cm.aupro = aupro(maps, masks, cm.images, static_cast<int64_t>(in.height), static_cast<int64_t>(in.width),
+                   in.aupro_max_fpr);
+  return cm;
+}
+
 }  // namespace
 
 EvaluationReport evaluate_per_class(const EvaluationInput& in) {
@@ -58,41 +96,22 @@ EvaluationReport evaluate_per_class(const EvaluationInput& in) {
     members[static_cast<size_t>(c)].push_back(i);
   }
 
+  // Classes are independent: measure them in parallel (each sorts millions of pixels), then keep
+  // class-id order. An exception inside the parallel loop is carried out of it and rethrown.
+  std::vector<ClassMetrics> per_class(members.size());
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic, 1)
   for (size_t c = 0; c < members.size(); ++c) {
-    const std::vector<size_t>& idx = members[c];
-    if (idx.empty()) continue;
-    ClassMetrics cm;
-    cm.name = in.class_names[c];
-    cm.images = static_cast<int64_t>(idx.size());
-    std::vector<double> s(idx.size());
-    std::vector<uint8_t> y(idx.size());
-    for (size_t k = 0; k < idx.size(); ++k) {
-      s[k] = in.image_scores[idx[k]];
-      y[k] = in.image_labels[idx[k]];
+    try {
+      per_class[c] = measure_class(in, members[c], in.class_names[c], report.has_pixel, hw);
+    } catch (...) {
+#pragma omp critical(evaluate_per_class_failure)
+      if (!failure) failure = std::current_exception();
     }
-    cm.image = binary_metrics(std::span<const double>(s), y);
-    if (report.has_pixel) {
-      // Samples of a class are usually contiguous: use the caller's memory then, else gather.
-      const bool contiguous = idx.back() - idx.front() + 1 == idx.size();
-      std::vector<float> maps_copy;
-      std::vector<uint8_t> masks_copy;
-      std::span<const float> maps = in.maps.subspan(idx.front() * hw, idx.size() * hw);
-      std::span<const uint8_t> masks = in.masks.subspan(idx.front() * hw, idx.size() * hw);
-      if (!contiguous) {
-        maps_copy.reserve(idx.size() * hw);
-        masks_copy.reserve(idx.size() * hw);
-        for (size_t i : idx) {
-          maps_copy.insert(maps_copy.end(), in.maps.begin() + i * hw, in.maps.begin() + (i + 1) * hw);
-          masks_copy.insert(masks_copy.end(), in.masks.begin() + i * hw, in.masks.begin() + (i + 1) * hw);
-        }
-        maps = maps_copy;
-        masks = masks_copy;
-      }
-      cm.pixel = binary_metrics(maps, masks);
-      cm.aupro = aupro(maps, masks, cm.images, in.height, in.width, in.aupro_max_fpr);
-    }
-    report.classes.push_back(std::move(cm));
   }
+  if (failure) std::rethrow_exception(failure);
+  for (size_t c = 0; c < members.size(); ++c)
+    if (!members[c].empty()) report.classes.push_back(std::move(per_class[c]));
 
   report.mean.name = "mean";
   for (const Column& col : columns()) {

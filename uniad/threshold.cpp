@@ -28,6 +28,8 @@ nlohmann::json to_json(const Threshold& t) {
           {"quantile", t.quantile},
           {"validation_images", t.validation_images},
           {"checkpoint", t.checkpoint},
+          {"map_lo", t.map_lo},
+          {"map_hi", t.map_hi},
           {"rule", "the quantile of the image scores of the held-out normal validation images"}};
 }
 
@@ -43,6 +45,8 @@ Threshold read_threshold(const std::string& path) {
   t.quantile = j["quantile"].get<double>();
   t.validation_images = j["validation_images"].get<int64_t>();
   if (j.contains("checkpoint") && j["checkpoint"].is_string()) t.checkpoint = j["checkpoint"].get<std::string>();
+  if (j.contains("map_lo") && j["map_lo"].is_number()) t.map_lo = j["map_lo"].get<float>();
+  if (j.contains("map_hi") && j["map_hi"].is_number()) t.map_hi = j["map_hi"].get<float>();
   return t;
 }
 

@@ -20,6 +20,9 @@ struct Threshold {
   double quantile = 0.99;
   int64_t validation_images = 0;
   std::string checkpoint;  // the model the scores came from
+  // The heat-map colour scale of the evaluation (uniad/heatmap.h), so that `uniad predict`
+  // draws its pictures in the same colours; hi <= lo when unknown.
+  float map_lo = 0, map_hi = 0;
 };
 
 nlohmann::json to_json(const Threshold& t);

@@ -30,3 +30,9 @@ apt_install() {
 install_build_deps() { apt_install "${BUILD_PACKAGES[@]}"; }
 install_torch_deps() { apt_install "${TORCH_PACKAGES[@]}"; }
 install_data_deps() { apt_install "${DATA_PACKAGES[@]}"; }
+# npm and node fetch and unpack the MobileNetV2 weights (scripts/fetch_mobilenet_v2.sh). A node
+# installed another way (nvm, nodesource) counts: only a missing command installs Debian's.
+install_node_deps() {
+  command -v node > /dev/null && command -v npm > /dev/null && return 0
+  apt_install nodejs npm
+}

@@ -22,6 +22,7 @@
 #include "tools/cli/run_data.h"
 #include "uniad/checkpoint.h"
 #include "uniad/evaluate.h"
+#include "uniad/heatmap.h"
 #include "uniad/nearest_neighbour.h"
 #include "uniad/threshold.h"
 #include "uniad/trainer.h"
@@ -101,11 +102,17 @@ void run_eval(const EvalOptions& o) {
                                                                         test.mask_size, config.eval)});
   }
   std::fprintf(stderr, "measuring metrics per class and per defect kind...\n");
+  const auto metrics_start = std::chrono::steady_clock::now();
   for (EvalMethod& m : results.methods) {
     m.per_class = evaluate_split(test, m.scored);
     m.per_defect = evaluate_per_defect(test, m.scored);
   }
+  std::fprintf(stderr, "metrics took %.1f s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - metrics_start).count());
   results.threshold = choose_threshold(config, train, uniad_map, test.mask_size, o.checkpoint);
+  const HeatmapScale scale = heatmap_scale(results.methods.front().scored.maps);
+  results.threshold.map_lo = scale.lo;
+  results.threshold.map_hi = scale.hi;
   if (!run_dir.empty() || o.out.empty()) write_threshold((run_dir.empty() ? "." : run_dir) + "/threshold.json",
                                                          results.threshold);
   results.heatmaps = write_heatmaps(test, results.methods.front().scored, config.eval.heatmaps_per_class, out);

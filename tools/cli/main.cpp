@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   uniad::cli::add_features(app);
   uniad::cli::add_train(app);
   uniad::cli::add_eval(app);
+  uniad::cli::add_predict(app);
   uniad::cli::add_report(app);
 
   try {

@@ -5,6 +5,7 @@
 
 #include "tensor/error.h"
 #include "tools/cli/commands.h"
+#include "uniad/feature_norm.h"
 
 namespace uniad::cli {
 
@@ -32,6 +33,12 @@ std::string ensure_feature_cache(const RunConfig& config, const std::string& con
   return run_features(options);
 }
 
+namespace {
+Tensor read_run_split_raw(const RunConfig& config, const std::string& path, const std::string& split) {
+  return data::read_feature_split(path, split, split_classes(config.data.classes)).features;
+}
+}  // namespace
+
 data::FeatureSplit read_run_split(const RunConfig& config, const std::string& path, const std::string& split) {
   data::FeatureSplit s = data::read_feature_split(path, split, split_classes(config.data.classes));
   const ModelConfig& m = config.model;
@@ -40,6 +47,10 @@ data::FeatureSplit read_run_split(const RunConfig& config, const std::string& pa
               " features are ", shape_str(shape), " but the model expects [N, ", m.feature_channels, ", ", m.grid_h,
               ", ", m.grid_w, "] (model.feature_channels, model.grid_h, model.grid_w)");
   UNIAD_CHECK(shape[0] > 0, path, ": the ", split, " split has no samples for data.classes='", config.data.classes, "'");
+  if (config.data.standardize) {
+    const Tensor train = split == "train" ? s.features : read_run_split_raw(config, path, "train");
+    s.features = FeatureStandardizer::fit(train).apply(s.features);
+  }
   return s;
 }
 

@@ -17,7 +17,8 @@ std::vector<std::string> split_classes(const std::string& list);
 // data.features_config names how. Errors say which key to set.
 std::string ensure_feature_cache(const RunConfig& config, const std::string& config_source);
 
-// Reads one split of the run's cache and checks that its [N, C, G, G] fits the model
+// Reads one split of the run's cache (standardised when data.standardize, with statistics of
+// the cache's train split of the run's classes) and checks that its [N, C, G, G] fits the model
 // (feature_channels, grid_h, grid_w); a mismatch names the file, the keys and both shapes.
 data::FeatureSplit read_run_split(const RunConfig& config, const std::string& path, const std::string& split);
 
