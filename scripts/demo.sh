@@ -77,13 +77,12 @@ build/uniad predict --checkpoint "$run/best.h5" --out "$run/predictions" "${imag
 lap "predict"
 
 step "report"
-build/uniad report "$run"
+build/uniad report "$run" | tee "$run/report.log"
 lap "report"
 
 step "done"
 printf '  %s\n' "${timing[@]}"
 echo "  the job itself (after installs and the build): $(( $(date +%s) - job_start )) s"
 echo
-sed -n '/mean over classes/,/^$/p' "$run/eval/metrics.md" 2>/dev/null | head -0 || true
-build/uniad report "$run" --headline 2>/dev/null || true
-echo "report: $run/report/report.html (and report.md beside it)"
+grep -A3 "^method" "$run/report.log" || true
+echo "report: $run/report/report.html (and report.md beside it); heat maps in $run/eval/heatmaps/"

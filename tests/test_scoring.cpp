@@ -1,5 +1,8 @@
 // Anomaly maps and image scores, checked by hand.
 #include "test_util.h"
+#include "autograd/functions.h"
+#include "tensor/random.h"
+#include "tensor/reduce.h"
 #include "uniad/scoring.h"
 
 using namespace uniad;
@@ -39,4 +42,19 @@ TEST_CASE("scoring: image scores (max of the 16x16 average pool, mean, std)") {
   CHECK(mean.to_vector()[1] == doctest::Approx(256.0 / 1024));
   CHECK(image_scores(Tensor::full({1, 1, 4, 4}, 3.0), ImageScore::Std).item() == doctest::Approx(0.0));
   CHECK_THROWS_AS(image_scores(m, ImageScore::MaxAvgPool, 33), Error);
+}
+
+TEST_CASE("scoring: the summed-area max of box means equals avg_pool2d then max") {
+  Generator gen(11);
+  const Tensor maps = rand_uniform({3, 1, 40, 37}, 0.0, 1.0, gen);
+  double largest = 0;
+  for (int64_t k : {1, 3, 16, 37}) {
+    ag::NoGradGuard no_grad;
+    const Tensor pooled = ag::avg_pool2d(ag::Variable(maps), k, k, 1, 1).data();        // [3, 1, 40-k+1, 37-k+1]
+    const std::vector<double> ref = ops::max(pooled.reshape({3, -1}), 1).values.to_vector();  // the plain reference
+    const std::vector<double> fast = image_scores(maps, ImageScore::MaxAvgPool, k).to_vector();
+    for (size_t i = 0; i < ref.size(); ++i) largest = std::max(largest, double(std::fabs(ref[i] - fast[i])));
+  }
+  MESSAGE("largest difference from avg_pool2d + max: " << largest);
+  CHECK(largest < 1e-5);
 }

@@ -155,3 +155,31 @@ TEST_CASE("trainer: a NaN loss stops with a message and leaves the last good che
   CHECK(fs::last_write_time(dir + "/last.h5") == before);
   CHECK(read_checkpoint_info(dir + "/last.h5").state.epoch == 1);
 }
+
+TEST_CASE("trainer: a time budget fits the cosine schedule's epochs and the hook sees every epoch") {
+  RunConfig c = tiny_run(50);
+  c.train.schedule = "cosine";
+  c.train.max_minutes = 1e-7;  // far less than one epoch: the budget fits exactly one epoch
+  const std::string dir = fresh_dir("budget");
+  Trainer trainer(c, dir);
+  std::vector<int64_t> seen;
+  trainer.on_epoch = [&](int64_t epoch) {
+    CHECK_FALSE(trainer.model().is_training());  // hooks run in eval mode
+    seen.push_back(epoch);
+  };
+  const TrainResult r = trainer.fit(tiny_features());
+  CHECK(r.budget_epochs == 1);
+  CHECK(r.epochs_completed == 1);
+  CHECK(trainer.config().train.epochs == 1);
+  CHECK(seen == std::vector<int64_t>{1});
+  std::ifstream config(dir + "/config.json");
+  CHECK(nlohmann::json::parse(config)["train"]["epochs"] == 1);  // the fitted count is what resume sees
+  // A generous budget keeps the configured epochs.
+  RunConfig roomy = tiny_run(2);
+  roomy.train.schedule = "cosine";
+  roomy.train.max_minutes = 60;
+  Trainer t2(roomy, fresh_dir("budget2"));
+  CHECK(t2.fit(tiny_features()).epochs_completed == 2);
+  CHECK(t2.config().train.epochs == 2);
+  fs::remove_all(dir);
+}

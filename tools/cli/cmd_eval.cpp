@@ -90,7 +90,7 @@ void run_eval(const EvalOptions& o) {
   results.eval = config.eval;
   results.size = test.mask_size;
   results.methods.push_back({"uniad", score_with_progress("uniad", test.features, uniad_map, test.mask_size,
-                                                          config.eval)});
+                                                          config.eval), {}, {}});
   if (config.eval.baseline && !o.no_baseline) {
     NearestNeighbourOptions nn_options;
     nn_options.max_tokens = config.eval.baseline_tokens;
@@ -99,7 +99,7 @@ void run_eval(const EvalOptions& o) {
     std::fprintf(stderr, "baseline: nearest neighbour among %lld training tokens\n", (long long)baseline.bank_size());
     const MapFunction nn_map = [&baseline](const Tensor& f) { return baseline.anomaly_map(f); };
     results.methods.push_back({"nearest_neighbour", score_with_progress("baseline", test.features, nn_map,
-                                                                        test.mask_size, config.eval)});
+                                                                        test.mask_size, config.eval), {}, {}});
   }
   std::fprintf(stderr, "measuring metrics per class and per defect kind...\n");
   const auto metrics_start = std::chrono::steady_clock::now();

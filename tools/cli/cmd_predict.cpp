@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "data/feature_config.h"
 #include "tensor/error.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/run_data.h"
 #include "uniad/checkpoint.h"
 #include "uniad/evaluate.h"
 #include "uniad/heatmap.h"
@@ -71,6 +73,14 @@ void run_predict(const PredictOptions& o) {
   UNIAD_CHECK(extractor->channels() == config.model.feature_channels, o.checkpoint, ": the model expects ",
               config.model.feature_channels, " feature channels but the backbone gives ", extractor->channels());
 
+  std::optional<FeatureStandardizer> standardizer;
+  if (config.data.standardize) {
+    UNIAD_CHECK(fs::exists(config.data.features), o.checkpoint, ": data.standardize needs the statistics of the "
+                "feature cache's train split, but '", config.data.features, "' does not exist (rebuild it with "
+                "`uniad features`)");
+    standardizer = run_standardizer(config, config.data.features);
+  }
+
   const std::string out = o.out.empty() ? "predictions" : o.out;
   fs::create_directories(out);
   const int size = features.data.eval_size;
@@ -82,7 +92,8 @@ void run_predict(const PredictOptions& o) {
     sample.image_path = path;
     const Tensor image = data::load_sample_image(sample, features.data.input_size);  // [3, S, S]
     const Tensor batch = image.unsqueeze(0);                                         // [1, 3, S, S]
-    const Tensor feats = extractor->extract(batch);                                  // [1, C, G, G]
+    Tensor feats = extractor->extract(batch);                                        // [1, C, G, G]
+    if (standardizer) feats = standardizer->apply(feats);
     const ScoredSplit scored = score_features(feats, reconstruction_map(model), size, config.eval);
     const double score = scored.image_scores[0];
     const bool anomalous = score >= threshold.value;

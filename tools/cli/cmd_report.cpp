@@ -4,13 +4,36 @@
 // writes a one-page report (Markdown and HTML) beside them. The work is uniad/report.h's; this
 // file only reads the argument and prints what was written.
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "tools/cli/commands.h"
+#include "uniad/metrics.h"
 #include "uniad/report.h"
 
 namespace uniad::cli {
+
+namespace {
+
+// The mean-over-classes line of each method in RUN_DIR/eval/metrics.json, when there is one.
+void print_headline(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/eval/metrics.json");
+  if (!in.good()) return;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("methods")) return;
+  auto metric = [](const nlohmann::json& mean, const char* key) {
+    return mean.contains(key) && mean[key].is_number() ? format_metric(mean[key].get<double>()) : std::string("n/a");
+  };
+  std::printf("%-20s %11s %11s %8s   (mean over classes)\n", "method", "image AUROC", "pixel AUROC", "AUPRO");
+  for (const auto& [name, report] : j["methods"].items()) {
+    const nlohmann::json& mean = report["mean"];
+    std::printf("%-20s %11s %11s %8s\n", name.c_str(), metric(mean, "image_auroc").c_str(),
+                metric(mean, "pixel_auroc").c_str(), metric(mean, "aupro").c_str());
+  }
+}
+
+}  // namespace
 
 void add_report(CLI::App& app) {
   auto run_dir = std::make_shared<std::string>();
@@ -33,6 +56,7 @@ void add_report(CLI::App& app) {
       for (const std::string& m : s.missing) std::printf(" %s", m.c_str());
       std::printf("\n");
     }
+    print_headline(*run_dir);
     std::printf("report: %s\n", s.html.c_str());
   });
 }

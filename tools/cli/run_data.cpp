@@ -33,11 +33,9 @@ std::string ensure_feature_cache(const RunConfig& config, const std::string& con
   return run_features(options);
 }
 
-namespace {
-Tensor read_run_split_raw(const RunConfig& config, const std::string& path, const std::string& split) {
-  return data::read_feature_split(path, split, split_classes(config.data.classes)).features;
+FeatureStandardizer run_standardizer(const RunConfig& config, const std::string& path) {
+  return FeatureStandardizer::fit(data::read_feature_split(path, "train", split_classes(config.data.classes)).features);
 }
-}  // namespace
 
 data::FeatureSplit read_run_split(const RunConfig& config, const std::string& path, const std::string& split) {
   data::FeatureSplit s = data::read_feature_split(path, split, split_classes(config.data.classes));
@@ -48,8 +46,9 @@ data::FeatureSplit read_run_split(const RunConfig& config, const std::string& pa
               ", ", m.grid_w, "] (model.feature_channels, model.grid_h, model.grid_w)");
   UNIAD_CHECK(shape[0] > 0, path, ": the ", split, " split has no samples for data.classes='", config.data.classes, "'");
   if (config.data.standardize) {
-    const Tensor train = split == "train" ? s.features : read_run_split_raw(config, path, "train");
-    s.features = FeatureStandardizer::fit(train).apply(s.features);
+    const FeatureStandardizer z =
+        split == "train" ? FeatureStandardizer::fit(s.features) : run_standardizer(config, path);
+    s.features = z.apply(s.features);
   }
   return s;
 }

@@ -7,6 +7,7 @@
 
 #include "data/feature_cache.h"
 #include "uniad/config_io.h"
+#include "uniad/feature_norm.h"
 
 namespace uniad::cli {
 
@@ -21,5 +22,8 @@ std::string ensure_feature_cache(const RunConfig& config, const std::string& con
 // the cache's train split of the run's classes) and checks that its [N, C, G, G] fits the model
 // (feature_channels, grid_h, grid_w); a mismatch names the file, the keys and both shapes.
 data::FeatureSplit read_run_split(const RunConfig& config, const std::string& path, const std::string& split);
+
+// The data.standardize statistics of a run: fitted on the raw train split of its classes.
+FeatureStandardizer run_standardizer(const RunConfig& config, const std::string& path);
 
 }  // namespace uniad::cli
