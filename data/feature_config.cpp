@@ -31,6 +31,7 @@ void visit_fields(FeatureCacheConfig& c, Visit&& visit) {
   visit("backbone", "blocks", c.backbone.blocks);
   visit("backbone", "scaling", c.backbone.scaling);
   visit("backbone", "resample", c.backbone.resample);
+  visit("backbone", "neighbourhood", c.backbone.neighbourhood);
   visit("features", "batch_size", c.features.batch_size);
   visit("features", "threads", c.features.threads);
   visit("features", "out", c.features.out);
@@ -124,6 +125,8 @@ void FeatureCacheConfig::validate() const {
   }
   UNIAD_CHECK(backbone.resample == "bilinear" || backbone.resample == "area",
               "backbone.resample: must be bilinear or area, got '", backbone.resample, "'");
+  UNIAD_CHECK(backbone.neighbourhood >= 1 && backbone.neighbourhood % 2 == 1,
+              "backbone.neighbourhood: must be an odd window >= 1, got ", backbone.neighbourhood);
   UNIAD_CHECK(features.batch_size >= 1 && features.batch_size <= 4096, "features.batch_size: must be 1-4096, got ",
               features.batch_size);
   UNIAD_CHECK(features.threads >= 0, "features.threads: must be >= 0, got ", features.threads);
@@ -137,6 +140,7 @@ FeatureExtractorConfig FeatureCacheConfig::extractor_config() const {
   e.input_size = data.input_size;
   e.scaling = parse_input_scaling(backbone.scaling);
   e.resample = backbone.resample;
+  e.neighbourhood = backbone.neighbourhood;
   return e;
 }
 

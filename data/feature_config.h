@@ -39,6 +39,7 @@ struct FeatureBackboneConfig {
   std::vector<int> blocks;                       // empty: the backbone's default feature set
   std::string scaling = "auto";                  // imagenet | unit | symmetric | auto (backbone default)
   std::string resample = "bilinear";             // bilinear (paper) | area: see FeatureExtractorConfig
+  int neighbourhood = 1;                         // odd k: k x k local mean of the tokens (1: off)
 };
 
 struct FeatureRunConfig {

@@ -1,6 +1,9 @@
 // make_feature_extractor: an MBConv backbone (data/mbconv.h) plus the neck (resize every chosen
-// block's map to G x G, bilinear align_corners=True, concatenate).
+// block's map to G x G, bilinear align_corners=True or area means, concatenate, optionally a
+// local mean over each token's neighbourhood).
 #include "data/feature_extractor.h"
+
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +37,29 @@ InputScaling parse_input_scaling(const std::string& name) {
 
 namespace {
 
+// x [B, C, G, G] contiguous float32 -> the mean over the k x k window around each token, the
+// window clipped at the border (so edge tokens average fewer neighbours, none of them padding).
+Tensor local_mean(const Tensor& x, int k) {
+  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), r = k / 2;
+  Tensor out = Tensor::empty(x.shape(), DType::Float32);
+  const float* in = x.data<float>();
+  float* o = out.data<float>();
+#pragma omp parallel for schedule(static)
+  for (int64_t bc = 0; bc < B * C; ++bc) {
+    const float* plane = in + bc * H * W;
+    for (int64_t y = 0; y < H; ++y)
+      for (int64_t xx = 0; xx < W; ++xx) {
+        double sum = 0;
+        int64_t n = 0;
+        for (int64_t yy = std::max<int64_t>(0, y - r); yy <= std::min(H - 1, y + r); ++yy)
+          for (int64_t xk = std::max<int64_t>(0, xx - r); xk <= std::min(W - 1, xx + r); ++xk, ++n)
+            sum += plane[yy * W + xk];
+        o[bc * H * W + y * W + xx] = static_cast<float>(sum / static_cast<double>(n));
+      }
+  }
+  return out;
+}
+
 // x [B, 3, S, S] in [0, 1] -> the backbone's input, a fresh tensor: y = x * a[c] + b[c].
 Tensor scale_input(const Tensor& images, InputScaling scaling) {
   float a[3] = {1, 1, 1}, b[3] = {0, 0, 0};
@@ -63,6 +89,8 @@ class MBConvFeatureExtractor : public FeatureExtractor {
     UNIAD_CHECK(config.input_size >= 16 && config.input_size % 16 == 0, config.backbone, ": input size ",
                 config.input_size, " must be a positive multiple of 16");
     check_feature_blocks(spec, blocks_);
+    UNIAD_CHECK(config.neighbourhood >= 1 && config.neighbourhood % 2 == 1, config.backbone,
+                ": the neighbourhood window must be odd and >= 1, got ", config.neighbourhood);
     {  // weights past this block were trained for another task (nsfwjs's MobileNetV2)
       const h5::File file = h5::File::open_read(config.weights);
       if (file.has_attr("/", "architecture"))
@@ -93,7 +121,8 @@ class MBConvFeatureExtractor : public FeatureExtractor {
       const bool finer = m.size(2) > G && m.size(3) > G;
       m = finer && config_.resample == "area" ? ops::adaptive_avg_pool2d(m, G, G) : ops::resize_bilinear(m, G, G, true);
     }
-    return maps.size() == 1 ? maps[0] : ops::concat(maps, 1);  // [B, C, G, G]
+    Tensor features = maps.size() == 1 ? maps[0] : ops::concat(maps, 1);  // [B, C, G, G]
+    return config_.neighbourhood > 1 ? local_mean(features.contiguous(), config_.neighbourhood) : features;
   }
 
   int64_t channels() const override { return channels_; }
@@ -106,6 +135,7 @@ class MBConvFeatureExtractor : public FeatureExtractor {
     j["weights"] = config_.weights;
     j["blocks"] = blocks_;
     j["resample"] = config_.resample;
+    j["neighbourhood"] = config_.neighbourhood;
     std::vector<std::string> layers;
     std::vector<int64_t> strides, channels;
     for (int b : blocks_) {

@@ -32,6 +32,9 @@ struct FeatureExtractorConfig {
   // align_corners=True, which samples one point per cell and so aliases) or "area" (the mean
   // over each cell: adaptive average pooling). Coarser maps are always upsampled bilinearly.
   std::string resample = "bilinear";
+  // Odd window k >= 1: after concatenation every token becomes the mean of the k x k tokens
+  // around it (clipped at the border), as PatchCore's locally aware patch features; 1 = off.
+  int neighbourhood = 1;
 };
 
 class FeatureExtractor {

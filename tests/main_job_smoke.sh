@@ -39,13 +39,16 @@ cat > run.json <<JSON
  "data": {"features": "cache.h5", "features_config": "features.json", "standardize": true},
  "eval": {"pool": 8, "heatmaps_per_class": 2}}
 JSON
-# train builds the missing cache first
-"$uniad" train --config run.json --out run > train.log 2>&1 || { cat train.log; fail "train"; }
+# train builds the missing cache first; a tiny time budget fits the cosine schedule to one epoch
+"$uniad" train --config run.json --out run --minutes 0.00001 > train.log 2>&1 || { cat train.log; fail "train"; }
 for f in cache.h5 run/config.json run/log.jsonl run/best.h5 run/last.h5; do [ -f "$f" ] || fail "missing $f"; done
-[ "$(grep -c '"test"' run/log.jsonl)" = 3 ] || fail "expected 3 tracked test lines in run/log.jsonl"
+grep -q '"budget"' run/log.jsonl || fail "no budget line in run/log.jsonl"
+grep -q '"epochs": 1,' run/config.json || fail "the fitted epoch count is not in run/config.json"
 expect_error "already holds a run" "$uniad" train --config run.json --out run
-"$uniad" train --resume run/last.h5 --set train.epochs=4 > resume.log 2>&1 || { cat resume.log; fail "resume"; }
-grep -q "trained uniad for 4 epochs" resume.log || { cat resume.log; fail "resume did not reach epoch 4"; }
+"$uniad" train --resume run/last.h5 --set train.epochs=3 --set train.max_minutes=0 > resume.log 2>&1 ||
+  { cat resume.log; fail "resume"; }
+grep -q "trained uniad for 3 epochs" resume.log || { cat resume.log; fail "resume did not reach epoch 3"; }
+[ "$(grep -c '"test"' run/log.jsonl)" = 3 ] || fail "expected 3 tracked test lines in run/log.jsonl"
 
 "$uniad" eval --checkpoint run/best.h5 > eval.log 2>&1 || { cat eval.log; fail "eval"; }
 for f in run/eval/metrics.json run/eval/metrics.md run/threshold.json; do [ -f "$f" ] || fail "missing $f"; done

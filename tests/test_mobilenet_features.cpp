@@ -9,6 +9,7 @@
 #include "data/resize.h"
 #include "tensor/elementwise.h"
 #include "tensor/join.h"
+#include "tensor/pool.h"
 #include "tensor/resize.h"
 #include "test_mbconv_util.h"
 #include "test_util.h"
@@ -67,6 +68,47 @@ TEST_CASE("mobilenet features: scaling, neck and channel order match the composi
   CHECK(fx->channels() == 32 + 64);
   test::check_close("features, blocks -1 and 9", fx->extract(images), by_hand(config.weights, images, images, {-1, 9}, 4),
                     1e-5);
+}
+
+TEST_CASE("mobilenet features: area resampling and the neighbourhood mean match the composition by hand") {
+  RandomMobileNet weights;
+  const Tensor images = test::randu({2, 3, 64, 64}, 0, 1, 4, DType::Float32);  // [B, 3, S, S]
+  data::FeatureExtractorConfig config;
+  config.weights = weights.path.str();
+  config.input_size = 64;
+  config.scaling = data::InputScaling::Unit;
+  config.resample = "area";
+  const Tensor area = data::make_feature_extractor(config)->extract(images);  // [2, 168, 4, 4]
+  // By hand: blocks finer than the grid are averaged over each cell; block 10 is already 4 x 4.
+  const data::MBConvNet net = data::MBConvNet::load(data::mobilenet_v2_spec(), config.weights, 10);
+  std::vector<Tensor> maps = net.forward(images, {0, 2, 5, 10});
+  for (Tensor& m : maps) {
+    const int64_t k = m.size(2) / 4;  // 8, 4, 2, 1
+    if (k > 1) m = ops::avg_pool2d(m, k, k, k, k);
+  }
+  const Tensor expected = ops::concat(maps, 1);
+  test::check_close("features, area resampling", area, expected, 1e-5);
+  // A negative control: point sampling gives different features.
+  config.resample = "bilinear";
+  CHECK(test::max_abs_diff(data::make_feature_extractor(config)->extract(images), area) > 1e-3);
+
+  config.resample = "area";
+  config.neighbourhood = 3;
+  const Tensor local = data::make_feature_extractor(config)->extract(images);
+  // Token (0, 0) averages the 2 x 2 corner block; token (1, 1) the full 3 x 3 block around it.
+  double largest = 0;
+  for (int64_t c : {0, 100, 167}) {
+    double corner = 0, inner = 0;
+    for (int64_t y = 0; y < 2; ++y)
+      for (int64_t x = 0; x < 2; ++x) corner += expected.at({1, c, y, x}) / 4;
+    for (int64_t y = 0; y < 3; ++y)
+      for (int64_t x = 0; x < 3; ++x) inner += expected.at({1, c, y, x}) / 9;
+    largest = std::max({largest, std::fabs(local.at({1, c, 0, 0}) - corner), std::fabs(local.at({1, c, 1, 1}) - inner)});
+  }
+  MESSAGE("largest difference of the neighbourhood mean from the hand average: " << largest);
+  CHECK(largest < 1e-5);
+  config.neighbourhood = 2;
+  CHECK_THROWS_AS(data::make_feature_extractor(config), Error);
 }
 
 TEST_CASE("mobilenet features: describe() is one line of JSON saying how the features were made") {

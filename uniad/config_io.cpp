@@ -61,6 +61,7 @@ void visit_fields(RunConfig& c, Visit&& visit) {
   EvalConfig& e = c.eval;
   visit("eval", "image_score", e.image_score);
   visit("eval", "pool", e.pool);
+  visit("eval", "map_sigma", e.map_sigma);
   visit("eval", "batch_size", e.batch_size);
   visit("eval", "baseline", e.baseline);
   visit("eval", "baseline_tokens", e.baseline_tokens);
@@ -125,6 +126,7 @@ void EvalConfig::validate() const {
   UNIAD_CHECK(image_score == "max_avg_pool" || image_score == "mean" || image_score == "std",
               "eval.image_score must be max_avg_pool, mean or std, got '", image_score, "'");
   UNIAD_CHECK(pool >= 1, "eval.pool must be >= 1, got ", pool);
+  UNIAD_CHECK(map_sigma >= 0 && map_sigma <= 8, "eval.map_sigma must be in [0, 8] tokens, got ", map_sigma);
   UNIAD_CHECK(batch_size >= 1, "eval.batch_size must be >= 1, got ", batch_size);
   UNIAD_CHECK(baseline_tokens >= 0, "eval.baseline_tokens must be >= 0, got ", baseline_tokens);
   UNIAD_CHECK(heatmaps_per_class >= 0, "eval.heatmaps_per_class must be >= 0, got ", heatmaps_per_class);

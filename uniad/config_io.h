@@ -28,6 +28,7 @@ struct DataConfig {
 struct EvalConfig {
   std::string image_score = "max_avg_pool";  // max_avg_pool (MVTec) | mean (CIFAR) | std
   int64_t pool = 16;                 // max_avg_pool window, in pixels of the evaluation size
+  double map_sigma = 0;              // Gaussian smoothing of the token map, in tokens (0: off, the paper)
   int64_t batch_size = 32;           // images per forward pass
   bool baseline = true;              // also score the nearest-neighbour patch baseline
   int64_t baseline_tokens = 0;       // its memory bank size limit (0: every training token)

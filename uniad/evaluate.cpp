@@ -36,7 +36,7 @@ ScoredSplit score_features(const Tensor& features, const MapFunction& map, int64
   for (int64_t start = 0; start < out.count; start += eval.batch_size) {
     const int64_t end = std::min(out.count, start + eval.batch_size);
     const Tensor batch = features.slice(0, start, end).contiguous();  // [b, C, G, G]
-    const Tensor tokens = map(batch);                                 // [b, 1, G, G]
+    const Tensor tokens = smooth_map(map(batch), eval.map_sigma);     // [b, 1, G, G]
     const Tensor pixels = upsample_map(tokens, size, size).contiguous();  // [b, 1, S, S]
     const Tensor scores = image_scores(pixels, kind, eval.pool).to(DType::Float64);  // [b]
     std::copy_n(pixels.data<float>(), (end - start) * size * size, out.maps.begin() + start * size * size);

@@ -138,8 +138,10 @@ RunLog read_run_log(const std::string& path) {
       }
       log.steps.push_back(s);
       seconds = s.seconds;
+    } else if (j.contains("budget")) {
+      // The trainer fitted the epochs to the time budget: nothing to plot.
     } else {
-      UNIAD_CHECK(false, where, ": a line with neither \"step\", \"val_loss\" nor \"test\"");
+      UNIAD_CHECK(false, where, ": a line with neither \"step\", \"val_loss\", \"test\" nor \"budget\"");
     }
     // Each training session's clock starts at zero: add up the sessions.
     if (std::isfinite(seconds)) {

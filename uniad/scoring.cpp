@@ -18,6 +18,32 @@ Tensor anomaly_map(const Tensor& features, const Tensor& reconstruction) {
   return ops::unary(ops::UnaryOp::Sqrt, ops::sum(ops::unary(ops::UnaryOp::Square, diff), {1}, true));  // [B, 1, H, W]
 }
 
+Tensor smooth_map(const Tensor& map, double sigma) {
+  UNIAD_CHECK(map.dim() == 4 && map.size(1) == 1, "smooth_map: expected a [B, 1, H, W] map, got ", shape_str(map.shape()));
+  if (sigma <= 0) return map;
+  const Tensor in = map.to(DType::Float32).contiguous();
+  const int64_t B = in.size(0), H = in.size(2), W = in.size(3);
+  const int64_t r = static_cast<int64_t>(std::ceil(3 * sigma));
+  std::vector<double> g(static_cast<size_t>(2 * r + 1));
+  for (int64_t d = -r; d <= r; ++d) g[d + r] = std::exp(-0.5 * double(d * d) / (sigma * sigma));
+  Tensor out = Tensor::empty(in.shape(), DType::Float32);
+  const float* src = in.data<float>();
+  float* dst = out.data<float>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t y = 0; y < H; ++y)
+      for (int64_t x = 0; x < W; ++x) {
+        double sum = 0, weight = 0;
+        for (int64_t yy = std::max<int64_t>(0, y - r); yy <= std::min(H - 1, y + r); ++yy)
+          for (int64_t xx = std::max<int64_t>(0, x - r); xx <= std::min(W - 1, x + r); ++xx) {
+            const double w = g[yy - y + r] * g[xx - x + r];
+            sum += w * src[(b * H + yy) * W + xx];
+            weight += w;
+          }
+        dst[(b * H + y) * W + x] = static_cast<float>(sum / weight);
+      }
+  return out;
+}
+
 Tensor upsample_map(const Tensor& map, int64_t out_h, int64_t out_w) {
   ag::NoGradGuard no_grad;
   return ag::resize_bilinear(ag::Variable(map), out_h, out_w, /*align_corners=*/true).data();
