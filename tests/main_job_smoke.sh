@@ -39,11 +39,12 @@ cat > run.json <<JSON
  "data": {"features": "cache.h5", "features_config": "features.json", "standardize": true},
  "eval": {"pool": 8, "heatmaps_per_class": 2}}
 JSON
-# train builds the missing cache first; a tiny time budget fits the cosine schedule to one epoch
+# train builds the missing cache first; a tiny time budget fits the cosine schedule to the
+# fewest epochs it allows (warm-up + 1 = 2)
 "$uniad" train --config run.json --out run --minutes 0.00001 > train.log 2>&1 || { cat train.log; fail "train"; }
 for f in cache.h5 run/config.json run/log.jsonl run/best.h5 run/last.h5; do [ -f "$f" ] || fail "missing $f"; done
 grep -q '"budget"' run/log.jsonl || fail "no budget line in run/log.jsonl"
-grep -q '"epochs": 1,' run/config.json || fail "the fitted epoch count is not in run/config.json"
+grep -q '"epochs": 2,' run/config.json || fail "the fitted epoch count is not in run/config.json"
 expect_error "already holds a run" "$uniad" train --config run.json --out run
 "$uniad" train --resume run/last.h5 --set train.epochs=3 --set train.max_minutes=0 > resume.log 2>&1 ||
   { cat resume.log; fail "resume"; }

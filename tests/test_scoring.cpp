@@ -58,3 +58,25 @@ TEST_CASE("scoring: the summed-area max of box means equals avg_pool2d then max"
   MESSAGE("largest difference from avg_pool2d + max: " << largest);
   CHECK(largest < 1e-5);
 }
+
+TEST_CASE("scoring: smooth_map is a border-renormalised Gaussian at token resolution") {
+  Tensor m = Tensor::zeros({1, 1, 5, 5});
+  m.set({0, 0, 2, 2}, 1.0);  // an impulse in the middle
+  m.set({0, 0, 0, 0}, 1.0);  // and one in the corner
+  const Tensor s = smooth_map(m, 0.5);
+  // sigma 0.5 -> radius ceil(1.5) = 2; 1-D weights exp(-2 d^2) for d = -2..2.
+  const double w1 = std::exp(-2.0), w2 = std::exp(-8.0);
+  const double full = 1 + 2 * w1 + 2 * w2;  // the 1-D sum over the whole window
+  double largest = 0;
+  // The centre of the middle impulse keeps 1 / full^2 (its window lies inside the map) plus the
+  // corner impulse's w2 * w2 / full^2.
+  largest = std::max(largest, std::fabs(s.at({0, 0, 2, 2}) - (1 + w2 * w2) / (full * full)));
+  // The corner's window is clipped to rows/cols 0..2: weights renormalised over (1 + w1 + w2)^2.
+  const double corner = 1 + w1 + w2;
+  largest = std::max(largest, std::fabs(s.at({0, 0, 0, 0}) - (1 + w2 * w2) / (corner * corner)));
+  MESSAGE("largest difference from the hand-computed Gaussian: " << largest);
+  CHECK(largest < 1e-6);
+  CHECK(test::max_abs_diff(smooth_map(m, 0), m) == 0);  // sigma 0: unchanged
+  // A constant map stays constant (renormalisation keeps the mean at the border).
+  CHECK(test::max_abs_diff(smooth_map(Tensor::full({2, 1, 4, 6}, 3.0), 1.3), Tensor::full({2, 1, 4, 6}, 3.0)) < 1e-6);
+}

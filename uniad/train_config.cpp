@@ -15,6 +15,9 @@ void TrainConfig::validate() const {
   UNIAD_CHECK(clip_norm >= 0, "train.clip_norm must be >= 0, got ", clip_norm);
   UNIAD_CHECK(schedule == "step" || schedule == "cosine" || schedule == "constant",
               "train.schedule must be step, cosine or constant, got '", schedule, "'");
+  UNIAD_CHECK(schedule != "cosine" || (warmup_epochs >= 0 && warmup_epochs < epochs),
+              "train.warmup_epochs must be in [0, train.epochs) for the cosine schedule, got ", warmup_epochs,
+              " with train.epochs ", epochs);
   UNIAD_CHECK(step_epochs >= 1, "train.step_epochs must be >= 1, got ", step_epochs);
   UNIAD_CHECK(val_fraction >= 0 && val_fraction < 1, "train.val_fraction must be in [0, 1), got ", val_fraction);
   UNIAD_CHECK(val_every >= 0, "train.val_every must be >= 0, got ", val_every);

@@ -70,7 +70,9 @@ int64_t Trainer::fit_epochs_to_budget(double seconds_per_epoch, int64_t epochs_d
   TrainConfig& t = config_.train;
   const double budget = t.max_minutes * 60;
   const int64_t fitting = static_cast<int64_t>(std::floor(budget / std::max(seconds_per_epoch, 1e-9)));
-  const int64_t epochs = std::clamp<int64_t>(fitting, std::max<int64_t>(epochs_done, 1), t.epochs);
+  // At least the epochs already done, and one more than the warm-up so the cosine part exists.
+  const int64_t floor_epochs = std::max<int64_t>({epochs_done, 1, t.warmup_epochs + 1});
+  const int64_t epochs = std::clamp<int64_t>(fitting, std::min(floor_epochs, t.epochs), t.epochs);
   if (epochs == t.epochs) return epochs;
   t.epochs = epochs;
   schedule_ = make_schedule(t);
