@@ -84,5 +84,5 @@ step "done"
 printf '  %s\n' "${timing[@]}"
 echo "  the job itself (after installs and the build): $(( $(date +%s) - job_start )) s"
 echo
-grep -A3 "^method" "$run/report.log" || true
+grep -A2 "^method" "$run/report.log" || true
 echo "report: $run/report/report.html (and report.md beside it); heat maps in $run/eval/heatmaps/"

@@ -58,9 +58,10 @@ grep -q '"per_defect"' run/eval/metrics.json || fail "no per-defect metrics"
 [ "$(ls run/eval/heatmaps/*.png | wc -l)" = 4 ] || fail "expected 2 heat maps per class"
 
 img=$(ls tex/*/test/hole/*.png | head -n 1)
-"$uniad" predict --checkpoint run/best.h5 --out pred "$img" > predict.log 2>&1 || { cat predict.log; fail "predict"; }
-grep -Eq "ANOMALOUS|normal" predict.log || fail "predict printed no decision"
-[ -f pred/predictions.json ] && ls pred/*_heatmap.png > /dev/null || fail "predict wrote no picture"
+img2=$(ls tex/*/test/good/000.png | head -n 1)  # the same file name as $img, another folder
+"$uniad" predict --checkpoint run/best.h5 --out pred "$img" "$img2" > predict.log 2>&1 || { cat predict.log; fail "predict"; }
+[ "$(grep -Ec " (ANOMALOUS|normal)$" predict.log)" = 2 ] || fail "predict printed no decision for each image"
+[ -f pred/predictions.json ] && [ "$(ls pred/*_heatmap.png | wc -l)" = 2 ] || fail "predict wrote no picture per image"
 
 "$uniad" report run > report.log 2>&1 || { cat report.log; fail "report"; }
 for f in run/report/report.html run/report/report.md run/report/loss.png run/report/per_class_image.png; do

@@ -37,14 +37,6 @@ struct EvalOptions {
   bool no_baseline = false;
 };
 
-RunConfig checkpoint_config(const EvalOptions& o) {
-  nlohmann::json j = to_json(read_checkpoint_info(o.checkpoint).config);
-  for (const std::string& s : o.overrides) apply_override(j, s);
-  RunConfig c = run_config_from_json(j, o.checkpoint);
-  c.eval.validate();
-  return c;
-}
-
 ScoredSplit score_with_progress(const std::string& label, const Tensor& features, const MapFunction& map,
                                 int64_t size, const EvalConfig& eval) {
   ProgressBar bar(label, "img");
@@ -71,7 +63,7 @@ Threshold choose_threshold(const RunConfig& config, const data::FeatureSplit& tr
 
 void run_eval(const EvalOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  const RunConfig config = checkpoint_config(o);
+  const RunConfig config = checkpoint_config(o.checkpoint, o.overrides);
   const std::string run_dir = std::filesystem::path(o.checkpoint).parent_path().string();
   const std::string out = o.out.empty() ? (run_dir.empty() ? std::string("eval") : run_dir + "/eval") : o.out;
   const std::string cache = ensure_feature_cache(config, o.checkpoint);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,7 @@ void run_predict(const PredictOptions& o) {
   const int size = features.data.eval_size;
   const bool fixed_scale = threshold.map_hi > threshold.map_lo;
   nlohmann::json results = nlohmann::json::array();
+  std::set<std::string> used_names;
   std::printf("%-40s %10s  %s\n", "image", "score", "decision");
   for (const std::string& path : o.images) {
     data::DataSample sample;
@@ -101,7 +103,11 @@ void run_predict(const PredictOptions& o) {
                                            : heatmap_scale(scored.maps);
     const data::Image composite =
         heatmap_composite(load_rgb_resized(path, size), {}, scored.maps, size, scale.lo, scale.hi);
-    const std::string picture = (fs::path(out) / (fs::path(path).stem().string() + "_heatmap.png")).string();
+    // Images from different folders often share a file name (000.png): number repeats.
+    std::string name = fs::path(path).stem().string();
+    for (int copy = 2; used_names.count(name); ++copy) name = fs::path(path).stem().string() + "_" + std::to_string(copy);
+    used_names.insert(name);
+    const std::string picture = (fs::path(out) / (name + "_heatmap.png")).string();
     data::write_png(picture, composite);
     std::printf("%-40s %10.4f  %s\n", path.c_str(), score, anomalous ? "ANOMALOUS" : "normal");
     results.push_back({{"image", path}, {"score", score}, {"anomalous", anomalous}, {"heatmap", picture}});

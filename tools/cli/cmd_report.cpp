@@ -26,11 +26,14 @@ void print_headline(const std::string& run_dir) {
     return mean.contains(key) && mean[key].is_number() ? format_metric(mean[key].get<double>()) : std::string("n/a");
   };
   std::printf("%-20s %11s %11s %8s   (mean over classes)\n", "method", "image AUROC", "pixel AUROC", "AUPRO");
-  for (const auto& [name, report] : j["methods"].items()) {
-    const nlohmann::json& mean = report["mean"];
+  auto row = [&](const std::string& name) {
+    const nlohmann::json& mean = j["methods"][name]["mean"];
     std::printf("%-20s %11s %11s %8s\n", name.c_str(), metric(mean, "image_auroc").c_str(),
                 metric(mean, "pixel_auroc").c_str(), metric(mean, "aupro").c_str());
-  }
+  };
+  if (j["methods"].contains("uniad")) row("uniad");  // the model first, baselines after
+  for (const auto& [name, report] : j["methods"].items())
+    if (name != "uniad") row(name);
 }
 
 }  // namespace

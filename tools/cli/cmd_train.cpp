@@ -42,13 +42,7 @@ RunConfig resolve_config(const TrainOptions& o, std::string& source) {
   UNIAD_CHECK(o.config.empty(), "--resume takes the configuration from the checkpoint; use --set to change it, "
               "not --config");
   source = o.resume;
-  nlohmann::json j = to_json(read_checkpoint_info(o.resume).config);
-  for (const std::string& s : overrides) apply_override(j, s);
-  RunConfig c = run_config_from_json(j, o.resume);
-  c.model.validate();
-  c.train.validate();
-  c.eval.validate();
-  return c;
+  return checkpoint_config(o.resume, overrides);
 }
 
 std::string default_run_dir(const TrainOptions& o) {

@@ -5,9 +5,20 @@
 
 #include "tensor/error.h"
 #include "tools/cli/commands.h"
+#include "uniad/checkpoint.h"
 #include "uniad/feature_norm.h"
 
 namespace uniad::cli {
+
+RunConfig checkpoint_config(const std::string& checkpoint, const std::vector<std::string>& overrides) {
+  nlohmann::json j = to_json(read_checkpoint_info(checkpoint).config);
+  for (const std::string& s : overrides) apply_override(j, s);
+  RunConfig c = run_config_from_json(j, checkpoint);
+  c.model.validate();
+  c.train.validate();
+  c.eval.validate();
+  return c;
+}
 
 std::vector<std::string> split_classes(const std::string& list) {
   std::vector<std::string> out;

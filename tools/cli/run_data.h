@@ -11,6 +11,10 @@
 
 namespace uniad::cli {
 
+// A checkpoint's configuration with `--set` overrides applied on top, validated; errors name
+// the checkpoint.
+RunConfig checkpoint_config(const std::string& checkpoint, const std::vector<std::string>& overrides);
+
 // "a,b" -> {"a", "b"}; "" -> {} (all classes).
 std::vector<std::string> split_classes(const std::string& list);
 
