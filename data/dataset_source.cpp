@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <functional>
 
+#include "data/cifar.h"
 #include "data/idx.h"
 #include "data/image.h"
 #include "data/mvtec.h"
@@ -82,16 +84,22 @@ const std::vector<std::string>& fashion_mnist_class_names() {
   return names;
 }
 
-Dataset open_fashion_mnist_dataset(const std::string& dir_arg, const std::string& split) {
-  const auto normal = normal_classes(split);  // validates the split name first: cheap, clear error
-  const std::string dir = absolute_root(dir_arg);
-  auto train = std::make_shared<ImageSet>(load_fashion_mnist(dir, true));
-  auto test = std::make_shared<ImageSet>(load_fashion_mnist(dir, false));
+namespace {
+
+// A ten-class data set under the unified protocol `split`: the normal classes' training images
+// train, every test image tests (label 1 = one of the other five classes). `names` gives each
+// in-memory sample a stable file name.
+Dataset open_unified_dataset(const std::string& kind, const std::string& dir, const std::string& split,
+                             const std::vector<std::string>& class_names, ImageSet train_set, ImageSet test_set,
+                             const std::function<std::string(bool train, int64_t index)>& names) {
+  const auto normal = normal_classes(split);
+  auto train = std::make_shared<ImageSet>(std::move(train_set));
+  auto test = std::make_shared<ImageSet>(std::move(test_set));
   const ProtocolIndices p = unified_protocol(split, train->labels, test->labels);
   Dataset d;
-  d.kind = "fashion-mnist";
+  d.kind = kind;
   d.root = dir;
-  d.class_names = fashion_mnist_class_names();
+  d.class_names = class_names;
   auto add = [&](std::vector<DataSample>& out, const std::shared_ptr<ImageSet>& set, int64_t index, bool is_train) {
     DataSample s;
     s.images = set;
@@ -100,7 +108,7 @@ Dataset open_fashion_mnist_dataset(const std::string& dir_arg, const std::string
     s.label = normal[s.class_id] ? 0 : 1;
     s.class_name = d.class_names[s.class_id];
     s.defect = s.label ? "anomalous" : "good";
-    s.file_name = idx_name(is_train, index);
+    s.file_name = names(is_train, index);
     out.push_back(std::move(s));
   };
   for (int64_t i : p.train) add(d.train, train, i, true);
@@ -108,9 +116,37 @@ Dataset open_fashion_mnist_dataset(const std::string& dir_arg, const std::string
   std::vector<int> normal_ids;
   for (int c = 0; c < kProtocolClasses; ++c)
     if (normal[c]) normal_ids.push_back(c);
-  d.description = {{"kind", "fashion-mnist"}, {"root", dir},          {"split", split},
+  d.description = {{"kind", kind},           {"root", dir},          {"split", split},
                    {"normal_classes", normal_ids}, {"train", d.train.size()}, {"test", d.test.size()}};
   return d;
+}
+
+}  // namespace
+
+Dataset open_fashion_mnist_dataset(const std::string& dir_arg, const std::string& split) {
+  normal_classes(split);  // validates the split name first: cheap, clear error
+  const std::string dir = absolute_root(dir_arg);
+  return open_unified_dataset("fashion-mnist", dir, split, fashion_mnist_class_names(), load_fashion_mnist(dir, true),
+                              load_fashion_mnist(dir, false), idx_name);
+}
+
+const std::vector<std::string>& cifar10_class_names() {
+  static const std::vector<std::string> names = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                                 "dog",      "frog",       "horse", "ship", "truck"};
+  return names;
+}
+
+Dataset open_cifar10_dataset(const std::string& dir_arg, const std::string& split) {
+  normal_classes(split);
+  const std::string dir = absolute_root(dir_arg);
+  // "train-00042" is image 42 of the five data batches in order, "test-00042" of test_batch.bin.
+  auto names = [](bool train, int64_t index) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s-%05lld", train ? "train" : "test", static_cast<long long>(index));
+    return std::string(buf);
+  };
+  return open_unified_dataset("cifar10", dir, split, cifar10_class_names(), load_cifar10(dir, true),
+                              load_cifar10(dir, false), names);
 }
 
 Tensor load_sample_image(const DataSample& sample, int size) {

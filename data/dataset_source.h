@@ -57,6 +57,13 @@ const std::vector<std::string>& fashion_mnist_class_names();
 // "56789"). class_id is the Fashion-MNIST label (0-9) and class_names has all ten names.
 Dataset open_fashion_mnist_dataset(const std::string& dir, const std::string& split);
 
+// CIFAR-10's ten class names, by label.
+const std::vector<std::string>& cifar10_class_names();
+
+// The CIFAR-10 binary batches in `dir` (cifar-10-batches-bin, data/cifar.h) under the unified
+// protocol `split`, as for Fashion-MNIST: the paper's CIFAR-10 setting.
+Dataset open_cifar10_dataset(const std::string& dir, const std::string& split);
+
 // float32 [3, S, S]: the sample's image, RGB, resized to size x size, pixel / 255.
 Tensor load_sample_image(const DataSample& sample, int size);
 // size * size bytes of 0 / 1: the sample's mask resized (nearest) to size x size; zeros without one.

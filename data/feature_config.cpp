@@ -103,11 +103,11 @@ void read_value(const json& v, std::vector<T>& out, const std::string& where) {
 }  // namespace
 
 void FeatureCacheConfig::validate() const {
-  UNIAD_CHECK(data.kind == "mvtec" || data.kind == "fashion-mnist", "data.kind: unknown kind '", data.kind,
-              "' (choose mvtec or fashion-mnist)");
+  UNIAD_CHECK(data.kind == "mvtec" || data.kind == "fashion-mnist" || data.kind == "cifar10",
+              "data.kind: unknown kind '", data.kind, "' (choose mvtec, fashion-mnist or cifar10)");
   UNIAD_CHECK(!data.root.empty(), "data.root: required (the data set's folder)");
-  if (data.kind == "fashion-mnist") {
-    UNIAD_CHECK(data.classes.empty(), "data.classes: applies to kind mvtec only (fashion-mnist uses data.split)");
+  if (data.kind == "fashion-mnist" || data.kind == "cifar10") {
+    UNIAD_CHECK(data.classes.empty(), "data.classes: applies to kind mvtec only (", data.kind, " uses data.split)");
     try {
       normal_classes(data.split);
     } catch (const Error& e) {
@@ -201,7 +201,8 @@ json feature_cache_identity(const FeatureCacheConfig& config) {
 
 Dataset open_configured_dataset(const FeatureDataConfig& data) {
   if (data.kind == "fashion-mnist") return open_fashion_mnist_dataset(data.root, data.split);
-  UNIAD_CHECK(data.kind == "mvtec", "data.kind: unknown kind '", data.kind, "' (choose mvtec or fashion-mnist)");
+  if (data.kind == "cifar10") return open_cifar10_dataset(data.root, data.split);
+  UNIAD_CHECK(data.kind == "mvtec", "data.kind: unknown kind '", data.kind, "' (choose mvtec, fashion-mnist or cifar10)");
   return open_mvtec_dataset(data.root, data.classes);
 }
 

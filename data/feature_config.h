@@ -25,7 +25,7 @@
 namespace uniad::data {
 
 struct FeatureDataConfig {
-  std::string kind = "mvtec";        // mvtec | fashion-mnist
+  std::string kind = "mvtec";        // mvtec | fashion-mnist | cifar10
   std::string root;                  // MVTec-layout folder, or the folder of the Fashion-MNIST IDX files
   std::vector<std::string> classes;  // mvtec: the classes to read (empty: all)
   std::string split = "01234";       // fashion-mnist: the unified-protocol split

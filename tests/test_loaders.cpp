@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "data/cifar.h"
+#include "data/dataset_source.h"
+#include "data/feature_config.h"
 #include "data/idx.h"
 #include "data/protocol.h"
 #include "test_util.h"
@@ -184,6 +186,40 @@ TEST_CASE("cifar: batches read as CHW RGB with their labels, train batches in or
   CHECK(test.count == 1);
   CHECK(test.labels[0] == 9);
   CHECK(test.pixels[2 * 1024 + 31 * 32 + 31] == (100 + 62 + 77) % 256);
+}
+
+TEST_CASE("cifar: the unified protocol through data.kind cifar10 (normal training images, every test image)") {
+  TempDir dir("cifar_protocol");
+  int seed = 0;
+  for (int b = 1; b <= 5; ++b) {  // labels 0..9 twice over the five batches
+    std::vector<uint8_t> bytes;
+    for (int r = 0; r < 4; ++r, ++seed) append_cifar_record(bytes, uint8_t(seed % 10), seed);
+    write_bytes(dir / cat("data_batch_", b, ".bin"), bytes, false);
+  }
+  std::vector<uint8_t> test_bytes;
+  for (int r = 0; r < 10; ++r) append_cifar_record(test_bytes, uint8_t(r), 100 + r);
+  write_bytes(dir / "test_batch.bin", test_bytes, false);
+
+  FeatureDataConfig config;
+  config.kind = "cifar10";
+  config.root = dir.path.string();
+  config.split = "02468";
+  const Dataset d = open_configured_dataset(config);
+  CHECK(d.class_names.size() == 10);
+  CHECK(d.class_names[1] == "automobile");
+  CHECK(d.train.size() == 10);  // 20 training images, the even labels' half
+  for (const DataSample& s : d.train) CHECK((s.class_id % 2 == 0 && s.label == 0));
+  REQUIRE(d.test.size() == 10);
+  int anomalous = 0;
+  for (const DataSample& s : d.test) {
+    CHECK(s.label == (s.class_id % 2 == 1 ? 1 : 0));
+    anomalous += s.label;
+  }
+  CHECK(anomalous == 5);
+  CHECK(d.test[3].file_name == "test-00003");
+  CHECK(load_sample_image(d.test[3], 64).shape() == Shape({3, 64, 64}));
+  config.split = "012";
+  CHECK_THROWS_AS(open_configured_dataset(config), Error);
 }
 
 TEST_CASE("cifar: missing, empty, truncated and mislabelled files") {
