@@ -89,19 +89,20 @@ EvaluationReport evaluate_rows(const data::FeatureSplit& test, const ScoredSplit
 
 EvaluationReport evaluate_split(const data::FeatureSplit& test, const ScoredSplit& scored, bool with_pixel) {
   check_matches(test, scored);
-  if (!with_pixel) {
-    EvaluationInput in;
-    std::vector<uint8_t> labels(test.labels.begin(), test.labels.end());
-    std::vector<int64_t> class_ids(test.class_ids.begin(), test.class_ids.end());
-    in.image_scores = scored.image_scores;
-    in.image_labels = labels;
-    in.class_ids = class_ids;
-    in.class_names = test.class_names;
-    return evaluate_per_class(in);
+  // The whole split: point at the scored maps and the cache's masks instead of copying them.
+  const std::vector<uint8_t> labels(test.labels.begin(), test.labels.end());
+  const std::vector<int64_t> class_ids(test.class_ids.begin(), test.class_ids.end());
+  EvaluationInput in;
+  in.image_scores = scored.image_scores;
+  in.image_labels = labels;
+  in.class_ids = class_ids;
+  in.class_names = test.class_names;
+  if (with_pixel) {
+    in.maps = scored.maps;
+    in.masks = test.masks;
+    in.height = in.width = scored.size;
   }
-  std::vector<int64_t> all(static_cast<size_t>(scored.count));
-  for (int64_t i = 0; i < scored.count; ++i) all[i] = i;
-  return evaluate_rows(test, scored, all, true);
+  return evaluate_per_class(in);
 }
 
 EvaluationReport evaluate_per_defect(const data::FeatureSplit& test, const ScoredSplit& scored) {
@@ -122,23 +123,7 @@ EvaluationReport evaluate_per_defect(const data::FeatureSplit& test, const Score
     for (int64_t r : rows) row.images += test.labels[r];  // the defective images of this kind
     out.classes.push_back(row);
   }
-  // The mean over kinds, for the table's last row.
-  out.mean.name = "mean";
-  auto mean_of = [&](auto get) {
-    double sum = 0;
-    int64_t n = 0;
-    for (const ClassMetrics& c : out.classes)
-      if (!std::isnan(get(c))) sum += get(c), ++n;
-    return n ? sum / double(n) : kMetricUndefined;
-  };
-  out.mean.image.auroc = mean_of([](const ClassMetrics& c) { return c.image.auroc; });
-  out.mean.image.average_precision = mean_of([](const ClassMetrics& c) { return c.image.average_precision; });
-  out.mean.image.f1_max = mean_of([](const ClassMetrics& c) { return c.image.f1_max; });
-  out.mean.pixel.auroc = mean_of([](const ClassMetrics& c) { return c.pixel.auroc; });
-  out.mean.pixel.average_precision = mean_of([](const ClassMetrics& c) { return c.pixel.average_precision; });
-  out.mean.pixel.f1_max = mean_of([](const ClassMetrics& c) { return c.pixel.f1_max; });
-  out.mean.aupro = mean_of([](const ClassMetrics& c) { return c.aupro; });
-  for (const ClassMetrics& c : out.classes) out.mean.images += c.images;
+  fill_mean(out);  // the mean over kinds, for the table's last row
   return out;
 }
 

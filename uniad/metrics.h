@@ -92,6 +92,11 @@ struct EvaluationInput {
 
 EvaluationReport evaluate_per_class(const EvaluationInput& input);
 
+// Sets report.mean to the unweighted mean of report.classes, column by column (NaN entries
+// skipped and named in report.notes), and its image count to their sum. evaluate_per_class
+// calls it; so does any report whose rows are built another way (per defect kind).
+void fill_mean(EvaluationReport& report);
+
 // {"classes": [{"name", "images", "image_auroc", ...}], "mean": {...}, "notes": [...]};
 // NaN is written as null.
 nlohmann::json to_json(const EvaluationReport& report);

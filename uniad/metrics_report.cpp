@@ -113,6 +113,12 @@ EvaluationReport evaluate_per_class(const EvaluationInput& in) {
   for (size_t c = 0; c < members.size(); ++c)
     if (!members[c].empty()) report.classes.push_back(std::move(per_class[c]));
 
+  fill_mean(report);
+  return report;
+}
+
+void fill_mean(EvaluationReport& report) {
+  report.mean = ClassMetrics{};
   report.mean.name = "mean";
   for (const Column& col : columns()) {
     if (col.pixel && !report.has_pixel) continue;
@@ -134,7 +140,6 @@ EvaluationReport evaluate_per_class(const EvaluationInput& in) {
                                  " classes, undefined for ", skipped));
   }
   for (const ClassMetrics& cm : report.classes) report.mean.images += cm.images;
-  return report;
 }
 
 nlohmann::json to_json(const EvaluationReport& report) {
