@@ -26,6 +26,21 @@ class Generator {
   std::array<uint64_t, 4> s_{};
 };
 
+// A stateless ("counter-based") random stream: the value for element `index` of the stream
+// `key` depends on nothing else, so parallel kernels (dropout masks) draw the same numbers on
+// any thread count. Callers take one key from a Generator per tensor (gen.next_u64()), so the
+// Generator's state still decides everything and checkpoints resume exactly.
+inline uint64_t counter_random(uint64_t key, uint64_t index) {
+  uint64_t z = key + (index + 1) * 0x9E3779B97F4A7C15ull;  // SplitMix64 finaliser of key + i*gamma
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+// Uniform in [0, 1) with 24 random bits (exact in float32).
+inline float counter_uniform(uint64_t key, uint64_t index) {
+  return static_cast<float>(counter_random(key, index) >> 40) * 0x1.0p-24f;
+}
+
 // The process-wide default generator, used when a caller passes none.
 Generator& default_generator();
 
