@@ -1,8 +1,10 @@
 #include "autograd/variable.h"
 
+#include <chrono>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "autograd/profile.h"
 #include "tensor/elementwise.h"
 
 namespace uniad::ag {
@@ -53,6 +55,7 @@ std::string Variable::grad_fn_name() const { return impl_->grad_fn ? impl_->grad
 Variable Variable::detach() const { return Variable(data(), false); }
 
 Variable make_result(Tensor value, const char* op, const std::vector<Variable>& inputs, BackwardFn backward) {
+  profiler::charge_since_mark(op);
   Variable out(std::move(value), false);
   if (!grad_enabled()) return out;
   bool any = false;
@@ -104,14 +107,22 @@ void Variable::backward(const Tensor& seed, bool retain_graph) const {
 
   std::unordered_map<VariableImpl*, Tensor> grads;
   grads[impl_.get()] = seed;
+  const bool profiling = profiler::enabled();
+  if (profiling) profiler::set_phase("backward");
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     VariableImpl* v = *it;
     auto found = grads.find(v);
     if (found == grads.end()) continue;
     const Tensor g = found->second;
     grads.erase(found);
+    const auto started = profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    auto charge = [&](const char* op) {
+      if (profiling)
+        profiler::charge(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    };
     if (!v->grad_fn) {
       accumulate(v->grad, g);
+      charge("accumulate_grad");
       continue;
     }
     if (v->retains_grad) accumulate(v->grad, g);
@@ -132,7 +143,9 @@ void Variable::backward(const Tensor& seed, bool retain_graph) const {
     if (!retain_graph) {
       node.backward = nullptr;  // frees the captured tensors
     }
+    charge(node.op.c_str());
   }
+  if (profiling) profiler::set_phase("forward");
 }
 
 }  // namespace uniad::ag

@@ -27,5 +27,6 @@ struct FeaturesOptions {
 };
 std::string run_features(const FeaturesOptions& options);
 void add_report(CLI::App& app);                     // uniad report
+void add_bench(CLI::App& app);                      // uniad bench
 
 }  // namespace uniad::cli

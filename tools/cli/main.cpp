@@ -6,6 +6,7 @@
 //   uniad eval --checkpoint FILE                             metrics, heat maps
 //   uniad predict --checkpoint FILE IMAGE...                 score single images
 //   uniad report RUN_DIR                                     plots and a one-page report
+//   uniad bench [--profile]                                  CPU speed against PyTorch
 //
 // Every subcommand has --help. Errors (uniad::Error: bad input, missing files) print one line
 // naming the file and field and exit with status 1; usage errors exit with CLI11's status.
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   uniad::cli::add_eval(app);
   uniad::cli::add_predict(app);
   uniad::cli::add_report(app);
+  uniad::cli::add_bench(app);
 
   try {
     app.parse(argc, argv);

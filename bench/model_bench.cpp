@@ -1,0 +1,214 @@
+#include "bench/model_bench.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "autograd/profile.h"
+#include "bench/bench_util.h"
+#include "bench/process_memory.h"
+#include "nn/optim.h"
+#include "tensor/matmul.h"
+#include "uniad/model.h"
+#include "uniad/model_flops.h"
+
+namespace uniad::bench {
+
+namespace {
+
+// The model, optimiser and one batch of features, as in torch_train_step.py.
+struct ModelUnderTest {
+  explicit ModelUnderTest(int batch)
+      : gen(0), model(ModelConfig{}, gen),
+        optimizer(model.named_parameters(), nn::AdamWOptions{1e-4, 0.9, 0.999, 1e-8, 1e-4}), data(1),
+        features(rand_normal({batch, 272, 14, 14}, 0, 1, data)) {}  // [B, C, H, W]
+
+  void train_step() {
+    model.train();
+    optimizer.zero_grad();
+    ag::Variable loss = ag::mse_loss(model.forward(features), features);
+    loss.backward();
+    ag::ProfileScope clip("optimizer", "clip_grad_norm");
+    nn::clip_grad_norm(model.named_parameters(), 0.1);
+  }
+  void optimizer_step() {
+    ag::ProfileScope step("optimizer", "adamw");
+    optimizer.step();
+  }
+  void full_step() {
+    train_step();
+    optimizer_step();
+  }
+  void eval_forward() {
+    ag::NoGradGuard no_grad;
+    model.eval();
+    model.forward(features);
+  }
+  int64_t parameters() const {
+    int64_t n = 0;
+    for (const auto& [name, p] : model.named_parameters()) n += p.numel();
+    return n;
+  }
+
+  Generator gen;
+  ReconstructionModel model;
+  nn::AdamW optimizer;
+  Generator data;
+  Tensor features;
+};
+
+std::string cpu_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+double sgemm_gflops(int size, int repeats, ops::GemmBackend backend) {
+  Generator gen(2);
+  const Tensor a = rand_normal({size, size}, 0, 1, gen), b = rand_normal({size, size}, 0, 1, gen);
+  ops::set_gemm_backend(backend);
+  const double t = median_seconds([&] { ops::matmul(a, b); }, std::max(repeats, 5));
+  ops::set_gemm_backend(ops::GemmBackend::Auto);
+  return 2.0 * size * size * size / t / 1e9;
+}
+
+double value_or(const std::map<std::string, double>& m, const char* key, double fallback) {
+  const auto it = m.find(key);
+  return it == m.end() ? fallback : it->second;
+}
+
+void print_profile(ModelUnderTest& m, int repeats) {
+  ag::profiler::start();
+  for (int i = 0; i < repeats; ++i) {
+    ag::profiler::set_phase("forward");
+    m.full_step();
+  }
+  const auto rows = ag::profiler::stop();
+  double total = 0;
+  for (const auto& r : rows) total += r.seconds;
+  // One line per op: forward and backward side by side, sorted by their sum.
+  struct Line { double forward = 0, backward = 0, other = 0; int64_t calls = 0; };
+  std::map<std::string, Line> lines;
+  for (const auto& r : rows) {
+    Line& l = lines[r.op];
+    (r.phase == "forward" ? l.forward : r.phase == "backward" ? l.backward : l.other) += r.seconds;
+    if (r.phase != "backward" || l.forward == 0) l.calls = std::max(l.calls, r.calls);
+  }
+  std::vector<std::pair<std::string, Line>> sorted(lines.begin(), lines.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.second.forward + a.second.backward + a.second.other > b.second.forward + b.second.backward + b.second.other;
+  });
+  std::printf("\nPer-op profile of our training step (ms per step, mean of %d steps; forward time is the\n"
+              "time since the previous op ended, backward the node's closure plus its gradient sums)\n",
+              repeats);
+  std::printf("%-22s %10s %10s %10s %10s %7s %9s\n", "op", "forward", "backward", "optimizer", "total", "share",
+              "calls");
+  for (const auto& [op, l] : sorted) {
+    const double sum = l.forward + l.backward + l.other;
+    std::printf("%-22s %10.2f %10.2f %10.2f %10.2f %6.1f%% %9.0f\n", op.c_str(), 1e3 * l.forward / repeats,
+                1e3 * l.backward / repeats, 1e3 * l.other / repeats, 1e3 * sum / repeats, 100 * sum / total,
+                static_cast<double>(l.calls) / repeats);
+  }
+  std::printf("%-22s %43.2f\n", "profiled step", 1e3 * total / repeats);
+}
+
+const char* verdict(bool met) { return met ? "met" : "MISSED"; }
+
+}  // namespace
+
+int run_model_bench(const ModelBenchOptions& o) {
+  omp_set_num_threads(o.threads);
+  ModelUnderTest m(o.batch);
+  const ModelFlops flops = model_flops(ModelConfig{}, o.batch);
+  std::printf("UniAD paper-size model: %lld parameters, input [%d, 272, 14, 14], dropout 0.1, jitter on\n",
+              static_cast<long long>(m.parameters()), o.batch);
+  std::printf("%s, %d threads, median of %d runs after one warm-up\n", cpu_name().c_str(), o.threads, o.repeats);
+  std::fflush(stdout);
+
+  // Ours first: the resident set just before the first step is the memory baseline.
+  const int64_t baseline = proc_status_bytes("VmRSS");
+  const bool can_reset = reset_peak_rss();
+  const double ours_train = median_seconds([&] { m.full_step(); }, o.repeats);
+  const int64_t ours_peak = can_reset ? proc_status_bytes("VmHWM") - baseline : -1;
+  const double ours_eval = median_seconds([&] { m.eval_forward(); }, o.repeats);
+  const double ours_sgemm = sgemm_gflops(o.sgemm_size, o.repeats, ops::GemmBackend::Auto);
+  const double eigen_sgemm = sgemm_gflops(o.sgemm_size, o.repeats, ops::GemmBackend::Eigen);
+  double ours_train_1 = 0;
+  if (o.scaling) {
+    omp_set_num_threads(1);
+    ours_train_1 = median_seconds([&] { m.full_step(); }, o.repeats);
+    omp_set_num_threads(o.threads);
+  }
+
+  std::map<std::string, double> torch, torch_1;
+  if (o.torch) {
+    const std::string args = "--repeats " + std::to_string(o.repeats) + " --batch " + std::to_string(o.batch);
+    torch = run_torch_script("torch_train_step.py", o.threads, args + " --sgemm-size " + std::to_string(o.sgemm_size));
+    if (o.scaling) torch_1 = run_torch_script("torch_train_step.py", 1, args + " --train-only");
+    if (torch.empty()) {
+      std::fprintf(stderr, "uniad bench: the PyTorch side did not run (needs /usr/bin/python3 with python3-torch; "
+                           "scripts/bench.sh installs it)\n");
+      return 1;
+    }
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double torch_train = value_or(torch, "train_step", nan), torch_eval = value_or(torch, "eval_forward", nan);
+  const double torch_peak = value_or(torch, "peak_rss_growth", nan);
+  const double torch_sgemm = value_or(torch, "sgemm_gflops", nan);
+  double machine_sgemm = std::max(ours_sgemm, eigen_sgemm);
+  if (torch_sgemm > machine_sgemm) machine_sgemm = torch_sgemm;
+
+  std::printf("\nsgemm [%d x %d] x [%d x %d]: ours %.1f, Eigen %.1f, PyTorch %.1f GFLOP/s; machine sgemm = the best, "
+              "%.1f GFLOP/s\n", o.sgemm_size, o.sgemm_size, o.sgemm_size, o.sgemm_size, ours_sgemm, eigen_sgemm,
+              torch_sgemm, machine_sgemm);
+  std::printf("model FLOPs (matrix products): forward %.2f GFLOP, training step %.2f GFLOP\n\n", flops.forward / 1e9,
+              flops.train / 1e9);
+  // One row: label, ours, PyTorch, ratio or share, target and verdict.
+  auto row = [](const char* what, const std::string& ours, const std::string& theirs, const std::string& ratio,
+                const std::string& target) {
+    std::printf("%-36s %12s %12s %12s   %s\n", what, ours.c_str(), theirs.c_str(), ratio.c_str(), target.c_str());
+  };
+  auto fmt = [](const char* format, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, v);
+    return std::string(buf);
+  };
+  auto ratio_row = [&](const char* what, double ours, double theirs, const char* format, double target) {
+    const double r = ours / theirs;
+    row(what, fmt(format, ours), fmt(format, theirs), fmt("%.2fx", r),
+        fmt("<= %.2fx ", target) + (theirs == theirs ? verdict(r <= target) : "n/a"));
+  };
+  row("", "ours", "PyTorch", "ours/PyTorch", "target");
+  ratio_row("training step (fwd+bwd+clip+AdamW)", ours_train, torch_train, "%.3f s", 0.5);
+  ratio_row("eval forward", ours_eval, torch_eval, "%.3f s", 0.5);
+  if (ours_peak >= 0) ratio_row("peak memory of a training step", ours_peak / 1e6, torch_peak / 1e6, "%.0f MB", 1.0);
+  const double ours_gflops = flops.train / ours_train / 1e9, torch_gflops = flops.train / torch_train / 1e9;
+  const double share = ours_gflops / machine_sgemm;
+  row("training step GFLOP/s, % of sgemm", fmt("%.1f", ours_gflops), fmt("%.1f", torch_gflops),
+      fmt("%.0f%%", 100 * share), std::string(">= 50% ") + verdict(share >= 0.5));
+  row("eval forward GFLOP/s, % of sgemm", fmt("%.1f", flops.forward / ours_eval / 1e9),
+      fmt("%.1f", flops.forward / torch_eval / 1e9), fmt("%.0f%%", 100 * flops.forward / ours_eval / 1e9 / machine_sgemm),
+      "");
+  if (o.scaling) {
+    const double torch_1_train = value_or(torch_1, "train_step", nan);
+    const double ours_speedup = ours_train_1 / ours_train;
+    row("training step at 1 thread", fmt("%.3f s", ours_train_1), fmt("%.3f s", torch_1_train),
+        fmt("%.2fx", ours_train_1 / torch_1_train), "");
+    row("speed-up 1 -> N threads (training)", fmt("%.2fx", ours_speedup), fmt("%.2fx", torch_1_train / torch_train),
+        "", std::string(">= 1.80x ") + verdict(ours_speedup >= 1.8));
+  }
+  std::printf("ratios: ours / PyTorch time or memory, lower is better; memory = growth of the resident\n"
+              "high-water mark over the resident set before the first step (weights, gradients, AdamW\n"
+              "state and activations); PyTorch runs with OMP_WAIT_POLICY=PASSIVE\n");
+  if (o.profile) print_profile(m, o.repeats);
+  return 0;
+}
+
+}  // namespace uniad::bench

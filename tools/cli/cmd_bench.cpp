@@ -1,0 +1,39 @@
+// uniad bench [--threads N] [--repeats R] [--batch B] [--profile] [--no-scaling] [--no-torch]
+//
+// The CPU benchmark of the paper-size model, ours next to PyTorch in one run (bench/model_bench.h
+// does the work; build/bench/bench_train_step runs the same code).
+#include <memory>
+
+#include "bench/model_bench.h"
+#include "tensor/error.h"
+#include "tools/cli/commands.h"
+
+namespace uniad::cli {
+
+void add_bench(CLI::App& app) {
+  auto o = std::make_shared<bench::ModelBenchOptions>();
+  auto no_scaling = std::make_shared<bool>(false);
+  auto no_torch = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "Benchmark the paper-size UniAD model on the CPU against PyTorch (Debian's python3-torch, same threads, "
+      "same process run): training step (forward, backward, clipping, AdamW) and eval forward times with ratios "
+      "ours / PyTorch, peak memory of a training step, GFLOP/s against the machine's sgemm GFLOP/s, the 1 -> 2 "
+      "thread speed-up, and with --profile the time of each op of our training step. Takes about a minute.");
+  cmd->add_option("--threads", o->threads, "Threads for both sides")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--repeats", o->repeats, "Timed repetitions; medians are reported")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Feature maps per step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--sgemm-size", o->sgemm_size, "Side of the square sgemm that measures the machine")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--profile", o->profile, "Print a per-op profile of our training step");
+  cmd->add_flag("--no-scaling", *no_scaling, "Skip the 1-thread run");
+  cmd->add_flag("--no-torch", *no_torch, "Skip the PyTorch side (ratios show nan)");
+  cmd->callback([o, no_scaling, no_torch] {
+    o->scaling = !*no_scaling;
+    o->torch = !*no_torch;
+    if (bench::run_model_bench(*o) != 0) throw Error("bench: the PyTorch side did not run (see above)");
+  });
+}
+
+}  // namespace uniad::cli
