@@ -70,6 +70,9 @@ Variable stack(const std::vector<Variable>& xs, int64_t axis);
 Variable matmul(const Variable& a, const Variable& b);  // [..., M, K] x [..., K, N]
 // y = x W^T + b with PyTorch's layout: x [..., in], weight [out, in], bias [out] (optional).
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias = Variable());
+// The same as matmul(x, weight^T) + bias, composed from those two primitives: the reference
+// that the fused linear is tested against.
+Variable linear_reference(const Variable& x, const Variable& weight, const Variable& bias = Variable());
 
 // ---- neural-network functions ----
 // Softmax over the last axis. `mask` (optional) is added to x before normalising and broadcasts

@@ -32,6 +32,32 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   if (bias.defined())
     UNIAD_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0), "linear: bias ", shape_str(bias.shape()),
                 " does not match weight ", shape_str(weight.shape()));
+  // One node instead of matmul + add: the bias is written into the output first and the GEMM
+  // adds onto it, so the bias costs no pass of its own and no temporary (the composed form is
+  // linear_reference, which the tests compare against).
+  const int64_t K = x.size(-1), O = weight.size(0);
+  const Tensor X = x.data().reshape({-1, K});  // [R, K], R = all leading axes; a view when contiguous
+  const Tensor W = weight.data();               // [O, K], possibly a row block of a packed weight
+  Tensor Y = Tensor::empty({X.size(0), O}, X.dtype());  // [R, O]
+  if (bias.defined()) Y.copy_(bias.data().unsqueeze(0).expand({X.size(0), O}));
+  ops::gemm_into(Y, X, W.transpose(0, 1), bias.defined());
+  Shape out_shape = x.shape();
+  out_shape.back() = O;
+  const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
+  const bool need_b = bias.defined() && bias.requires_grad();
+  const Shape x_shape = x.shape();
+  return make_result(Y.view(out_shape), "linear", {x, weight, bias},
+                     [X, W, x_shape, O, need_x, need_w, need_b](const Tensor& g) {
+                       const Tensor G = g.reshape({-1, O});  // [R, O]
+                       Tensor gx, gw, gb;
+                       if (need_x) gx = ops::matmul(G, W).view(x_shape);      // [R, K] -> x's shape
+                       if (need_w) gw = ops::matmul(G.transpose(0, 1), X);    // [O, K]
+                       if (need_b) gb = ops::sum(G, {0});                     // [O]
+                       return std::vector<Tensor>{gx, gw, gb};
+                     });
+}
+
+Variable linear_reference(const Variable& x, const Variable& weight, const Variable& bias) {
   Variable y = matmul(x, transpose(weight, 0, 1));
   return bias.defined() ? add(y, bias) : y;
 }
