@@ -66,12 +66,52 @@ Tensor reduce_rows(const Tensor& x, const Axes& axes, bool keepdim, const char* 
   return out;
 }
 
-// Sum in double for float32 rows too: reductions over 10^5 elements stay accurate.
+// Sum in double for float32 rows too: reductions over 10^5 elements stay accurate. Eight
+// independent partial sums (combined in a fixed order) let the compiler use vector adds, which
+// a single running sum forbids; the result does not depend on the thread count.
 template <typename T>
 double row_sum(const T* p, int64_t n) {
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += p[i];
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) part[j] += p[i + j];
+  double s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+  for (; i < n; ++i) s += p[i];
   return s;
+}
+
+// Reductions over the leading axes of a contiguous tensor (bias gradients: [R, O] -> [O]) sum
+// whole rows into per-column accumulators instead of transposing first. Threads split the
+// columns; each column is summed in row order, so results do not depend on the thread count.
+bool reduces_leading_axes(const Tensor& x, const std::vector<int>& ax) {
+  if (!x.is_contiguous() || ax.empty() || static_cast<int64_t>(ax.size()) == x.dim()) return false;
+  for (size_t i = 0; i < ax.size(); ++i)
+    if (ax[i] != static_cast<int>(i)) return false;
+  return true;
+}
+
+template <typename T>
+Tensor reduce_leading(const Tensor& x, const std::vector<int>& ax, bool keepdim, bool mean) {
+  int64_t rows = 1;
+  for (int a : ax) rows *= x.shape()[a];
+  const int64_t cols = rows == 0 ? 0 : x.numel() / rows;
+  Tensor out = Tensor::empty(reduced_shape(x.shape(), ax, keepdim), x.dtype());
+  const T* in = x.data<T>();
+  T* o = out.data<T>();
+  constexpr int64_t kBlock = 256;  // columns per task: the accumulators stay in L1
+  const int64_t blocks = (cols + kBlock - 1) / kBlock;
+  const double divisor = mean ? static_cast<double>(rows) : 1.0;
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelGrain && blocks > 1)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t c0 = b * kBlock, n = std::min(kBlock, cols - c0);
+    double acc[kBlock] = {};
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = in + r * cols + c0;
+      for (int64_t c = 0; c < n; ++c) acc[c] += row[c];
+    }
+    for (int64_t c = 0; c < n; ++c) o[c0 + c] = static_cast<T>(acc[c] / divisor);
+  }
+  return out;
 }
 
 }  // namespace
@@ -79,6 +119,8 @@ double row_sum(const T* p, int64_t n) {
 Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   return dispatch_float(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
+    const auto ax = resolve_axes(axes, x.dim(), "sum");
+    if (reduces_leading_axes(x, ax)) return reduce_leading<T>(x, ax, keepdim, false);
     return reduce_rows<T>(x, axes, keepdim, "sum", [](const T* p, int64_t n) { return static_cast<T>(row_sum(p, n)); });
   });
 }
@@ -86,6 +128,8 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
 Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
   return dispatch_float(x.dtype(), "mean", [&](auto tag) {
     using T = decltype(tag);
+    const auto ax = resolve_axes(axes, x.dim(), "mean");
+    if (reduces_leading_axes(x, ax)) return reduce_leading<T>(x, ax, keepdim, true);
     return reduce_rows<T>(x, axes, keepdim, "mean",
                           [](const T* p, int64_t n) { return static_cast<T>(row_sum(p, n) / static_cast<double>(n)); });
   });
