@@ -80,36 +80,40 @@ double row_sum(const T* p, int64_t n) {
   return s;
 }
 
-// Reductions over the leading axes of a contiguous tensor (bias gradients: [R, O] -> [O]) sum
-// whole rows into per-column accumulators instead of transposing first. Threads split the
-// columns; each column is summed in row order, so results do not depend on the thread count.
-bool reduces_leading_axes(const Tensor& x, const std::vector<int>& ax) {
-  if (!x.is_contiguous() || ax.empty() || static_cast<int64_t>(ax.size()) == x.dim()) return false;
-  for (size_t i = 0; i < ax.size(); ++i)
-    if (ax[i] != static_cast<int>(i)) return false;
+// Reductions over a block of consecutive axes that are not the last (bias gradients:
+// [R, O] -> [O]; position gradients: [L, B, D] -> [L, 1, D]) of a contiguous tensor sum whole
+// rows into per-column accumulators instead of transposing first. x is seen as
+// [outer, rows, cols] with the block in the middle. Threads split outer x column blocks; each
+// output is summed in row order, so results do not depend on the thread count.
+struct MiddleBlock {
+  int64_t outer = 1, rows = 1, cols = 1;
+};
+bool reduces_middle_block(const Tensor& x, const std::vector<int>& ax, MiddleBlock& m) {
+  if (!x.is_contiguous() || ax.empty() || ax.back() == x.dim() - 1) return false;
+  for (size_t i = 1; i < ax.size(); ++i)
+    if (ax[i] != ax[i - 1] + 1) return false;
+  m = {};
+  for (int i = 0; i < x.dim(); ++i) (i < ax.front() ? m.outer : i <= ax.back() ? m.rows : m.cols) *= x.shape()[i];
   return true;
 }
 
 template <typename T>
-Tensor reduce_leading(const Tensor& x, const std::vector<int>& ax, bool keepdim, bool mean) {
-  int64_t rows = 1;
-  for (int a : ax) rows *= x.shape()[a];
-  const int64_t cols = rows == 0 ? 0 : x.numel() / rows;
+Tensor reduce_middle(const Tensor& x, const std::vector<int>& ax, const MiddleBlock& m, bool keepdim, bool mean) {
   Tensor out = Tensor::empty(reduced_shape(x.shape(), ax, keepdim), x.dtype());
   const T* in = x.data<T>();
   T* o = out.data<T>();
   constexpr int64_t kBlock = 256;  // columns per task: the accumulators stay in L1
-  const int64_t blocks = (cols + kBlock - 1) / kBlock;
-  const double divisor = mean ? static_cast<double>(rows) : 1.0;
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelGrain && blocks > 1)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t c0 = b * kBlock, n = std::min(kBlock, cols - c0);
+  const int64_t blocks = (m.cols + kBlock - 1) / kBlock;
+  const double divisor = mean ? static_cast<double>(m.rows) : 1.0;
+#pragma omp parallel for schedule(static) if (x.numel() >= kParallelGrain && m.outer * blocks > 1)
+  for (int64_t task = 0; task < m.outer * blocks; ++task) {
+    const int64_t i = task / blocks, c0 = (task % blocks) * kBlock, n = std::min(kBlock, m.cols - c0);
     double acc[kBlock] = {};
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* row = in + r * cols + c0;
+    for (int64_t r = 0; r < m.rows; ++r) {
+      const T* row = in + (i * m.rows + r) * m.cols + c0;
       for (int64_t c = 0; c < n; ++c) acc[c] += row[c];
     }
-    for (int64_t c = 0; c < n; ++c) o[c0 + c] = static_cast<T>(acc[c] / divisor);
+    for (int64_t c = 0; c < n; ++c) o[i * m.cols + c0 + c] = static_cast<T>(acc[c] / divisor);
   }
   return out;
 }
@@ -120,7 +124,8 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   return dispatch_float(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
     const auto ax = resolve_axes(axes, x.dim(), "sum");
-    if (reduces_leading_axes(x, ax)) return reduce_leading<T>(x, ax, keepdim, false);
+    MiddleBlock m;
+    if (reduces_middle_block(x, ax, m)) return reduce_middle<T>(x, ax, m, keepdim, false);
     return reduce_rows<T>(x, axes, keepdim, "sum", [](const T* p, int64_t n) { return static_cast<T>(row_sum(p, n)); });
   });
 }
@@ -129,7 +134,8 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
   return dispatch_float(x.dtype(), "mean", [&](auto tag) {
     using T = decltype(tag);
     const auto ax = resolve_axes(axes, x.dim(), "mean");
-    if (reduces_leading_axes(x, ax)) return reduce_leading<T>(x, ax, keepdim, true);
+    MiddleBlock m;
+    if (reduces_middle_block(x, ax, m)) return reduce_middle<T>(x, ax, m, keepdim, true);
     return reduce_rows<T>(x, axes, keepdim, "mean",
                           [](const T* p, int64_t n) { return static_cast<T>(row_sum(p, n) / static_cast<double>(n)); });
   });

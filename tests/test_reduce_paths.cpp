@@ -1,4 +1,4 @@
-// The two reduction paths (contiguous rows; leading axes summed column by column) against plain
+// The two reduction paths (contiguous rows; a block of non-last axes summed column by column) against plain
 // double loops, and their independence from the thread count.
 #include <omp.h>
 
@@ -30,7 +30,7 @@ double max_diff(const Tensor& a, const std::vector<double>& b, double scale = 1.
 }
 }  // namespace
 
-TEST_CASE("reduce: leading-axis sums and means (bias gradients) match double loops") {
+TEST_CASE("reduce: sums and means over leading and middle axes match double loops") {
   const Tensor g = randn({1568, 1030}, 1, DType::Float32);  // [R, O], O spans several column blocks
   const auto expected = naive_leading_sum(g, 1);
   const double d_sum = max_diff(ops::sum(g, {0}), expected);
@@ -43,6 +43,18 @@ TEST_CASE("reduce: leading-axis sums and means (bias gradients) match double loo
   CHECK(d_mean < 1e-6);
   CHECK(d_two < 1e-12);
   CHECK(ops::mean(g, {0}, true).shape() == Shape{1, 1030});
+  // A middle axis: [L, B, D] -> [L, 1, D], as position-embedding gradients.
+  const Tensor p = randn({3, 8, 300}, 4, DType::Float64);
+  const auto pv = p.to_vector();
+  std::vector<double> middle(3 * 300, 0.0);
+  for (int l = 0; l < 3; ++l)
+    for (int b = 0; b < 8; ++b)
+      for (int d = 0; d < 300; ++d) middle[l * 300 + d] += pv[(l * 8 + b) * 300 + d];
+  const Tensor pm = ops::sum(p, {1}, true);
+  CHECK(pm.shape() == Shape{3, 1, 300});
+  const double d_middle = max_diff(pm, middle);
+  std::printf("[compare] middle-axis sum [3,8,300] over axis 1 max |diff| = %.3e\n", d_middle);
+  CHECK(d_middle < 1e-12);
   // A non-contiguous input takes the row path and must agree.
   const Tensor gt = g.transpose(0, 1).contiguous().transpose(0, 1);  // same values, column-major
   const double d_paths = test::max_abs_diff(ops::sum(gt, {0}), ops::sum(g, {0}));
