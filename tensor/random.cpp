@@ -76,4 +76,27 @@ Tensor rand_normal(const Shape& shape, double mean, double std, Generator& gen, 
   return normal_(t, mean, std, gen);
 }
 
+Tensor& normal_counter_(Tensor& t, double mean, double std, uint64_t key) {
+  if (!t.is_contiguous() || (t.dtype() != DType::Float32 && t.dtype() != DType::Float64)) {
+    Tensor tmp = Tensor::empty(t.shape(), DType::Float64);
+    normal_counter_(tmp, mean, std, key);
+    t.copy_(tmp);
+    return t;
+  }
+  const int64_t n = t.numel(), pairs = (n + 1) / 2;
+  dispatch_float(t.dtype(), "normal_counter_", [&](auto tag) {
+    using T = decltype(tag);
+    T* out = t.data<T>();
+#pragma omp parallel for schedule(static) if (n >= (1 << 15))
+    for (int64_t j = 0; j < pairs; ++j) {
+      const double u1 = 1.0 - static_cast<double>(counter_random(key, 2 * j) >> 11) * 0x1.0p-53;  // (0, 1]
+      const double u2 = static_cast<double>(counter_random(key, 2 * j + 1) >> 11) * 0x1.0p-53;
+      const double r = std::sqrt(-2.0 * std::log(u1)), angle = 2.0 * M_PI * u2;
+      out[2 * j] = static_cast<T>(mean + std * r * std::cos(angle));
+      if (2 * j + 1 < n) out[2 * j + 1] = static_cast<T>(mean + std * r * std::sin(angle));
+    }
+  });
+  return t;
+}
+
 }  // namespace uniad

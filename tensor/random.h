@@ -49,6 +49,11 @@ Tensor& uniform_(Tensor& t, double low, double high, Generator& gen = default_ge
 Tensor& normal_(Tensor& t, double mean, double std, Generator& gen = default_generator());
 Tensor& bernoulli_(Tensor& t, double p, Generator& gen = default_generator());  // 1 with probability p
 
+// N(mean, std) from the stateless stream `key` (counter_random): element i of the row-major order
+// gets Box-Muller's pair i/2 (cos for even i, sin for odd i), so the values do not depend on the
+// thread count. Parallel, unlike normal_, which walks one Generator serially.
+Tensor& normal_counter_(Tensor& t, double mean, double std, uint64_t key);
+
 // Fresh tensors.
 Tensor rand_uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype = DType::Float32);
 Tensor rand_normal(const Shape& shape, double mean, double std, Generator& gen, DType dtype = DType::Float32);

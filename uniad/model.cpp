@@ -60,7 +60,8 @@ Tensor ReconstructionModel::jitter(const Tensor& tokens) const {
   // noise = eps * alpha * ||f_token||_2 / C, eps ~ N(0, I): each token's noise scales with its norm.
   const double C = static_cast<double>(tokens.size(2));
   const Tensor norms = ops::unary(ops::UnaryOp::Sqrt, ops::sum(ops::unary(ops::UnaryOp::Square, tokens), {2}, true));  // [L, B, 1]
-  const Tensor eps = rand_normal(tokens.shape(), 0.0, 1.0, *gen_, tokens.dtype());  // [L, B, C]
+  Tensor eps = Tensor::empty(tokens.shape(), tokens.dtype());  // [L, B, C]
+  normal_counter_(eps, 0.0, 1.0, gen_->next_u64());          // parallel; one key from the model's generator
   return ops::add(tokens, ops::mul(eps, ops::mul_scalar(norms, config_.jitter_scale / C)));
 }
 
