@@ -1,0 +1,227 @@
+#include "tensor/attention.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "tensor/matmul.h"
+#include "tensor/random.h"
+
+namespace uniad::ops {
+
+namespace {
+
+// A 3-D operand [N, rows, cols] the GEMM reads in place (one unit stride on the last two axes),
+// else a contiguous copy.
+Tensor gemm_readable(const Tensor& t) {
+  const int64_t rows = t.size(1), cols = t.size(2), rs = t.strides()[1], cs = t.strides()[2];
+  if ((cs == 1 && rs >= cols) || (rs == 1 && cs >= rows)) return t;
+  return t.contiguous();
+}
+
+// One [rows, cols] block of a 3-D operand: base pointer and element strides.
+template <typename T>
+struct Block {
+  const T* p;
+  int64_t rs, cs;
+};
+template <typename T>
+Block<T> block_of(const Tensor& t, int64_t n) {
+  return {t.data<T>() + n * t.strides()[0], t.strides()[1], t.strides()[2]};
+}
+
+// Dropout keep bits of one product: W words, bit j of the product's row-major [L, S] block.
+int64_t words_per_product(int64_t LS) { return (LS + 63) / 64; }
+
+// Softmax of one row in place, y = softmax(y + mask), with tensor/softmax.cpp's arithmetic (same
+// order, row sum in double) so the fused and composed paths agree to the last bit where they can.
+template <typename T>
+void softmax_row_inplace(T* y, const T* mask, int64_t n) {
+  if (mask)
+    for (int64_t i = 0; i < n; ++i) y[i] += mask[i];
+  constexpr T kMinusInf = -std::numeric_limits<T>::infinity();
+  T max_z = kMinusInf;
+  for (int64_t i = 0; i < n; ++i) max_z = std::max(max_z, y[i]);
+  if (max_z == kMinusInf) {  // every key excluded: no attention at all (NaN stays NaN)
+    for (int64_t i = 0; i < n; ++i)
+      if (!std::isnan(y[i])) y[i] = T(0);
+    return;
+  }
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = std::exp(y[i] - max_z);
+    total += y[i];
+  }
+  const T inv_total = static_cast<T>(1.0 / total);
+  for (int64_t i = 0; i < n; ++i) y[i] *= inv_total;
+}
+
+// out[j] = in[j] * (kept ? scale : 0) for the LS elements of product n, the keep decision read
+// from the stored bits. in == out is allowed.
+template <typename T>
+void apply_keep_bits(const T* in, T* out, const uint64_t* bits, int64_t LS, T scale) {
+  for (int64_t j = 0; j < LS; ++j) out[j] = in[j] * (((bits[j >> 6] >> (j & 63)) & 1) ? scale : T(0));
+}
+
+template <typename T>
+T keep_scale(const AttentionDropout& d) {
+  return static_cast<T>(1.0 / (1.0 - d.p));
+}
+
+void check_operands(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask) {
+  UNIAD_CHECK(q.defined() && k.defined() && v.defined(), "attention: undefined operand");
+  UNIAD_CHECK(q.dim() == 3 && k.dim() == 3 && v.dim() == 3 && k.size(0) == q.size(0) && v.size(0) == q.size(0) &&
+                  k.size(2) == q.size(2) && v.size(1) == k.size(1),
+              "attention: expected q [N, L, hd], k [N, S, hd], v [N, S, hv], got ", shape_str(q.shape()), ", ",
+              shape_str(k.shape()), ", ", shape_str(v.shape()));
+  UNIAD_CHECK(k.dtype() == q.dtype() && v.dtype() == q.dtype(), "attention: dtypes differ: q ", dtype_name(q.dtype()),
+              ", k ", dtype_name(k.dtype()), ", v ", dtype_name(v.dtype()));
+  if (mask.defined())
+    UNIAD_CHECK(mask.shape() == Shape({q.size(1), k.size(1)}) && mask.dtype() == q.dtype(), "attention: mask ",
+                dtype_name(mask.dtype()), " ", shape_str(mask.shape()), " must be ", dtype_name(q.dtype()), " [L, S] = [",
+                q.size(1), ", ", k.size(1), "]");
+}
+
+}  // namespace
+
+AttentionSaved attention_forward(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const Tensor& mask_in,
+                                 const AttentionDropout& dropout, bool keep_probs) {
+  check_operands(q_in, k_in, v_in, mask_in);
+  UNIAD_CHECK(dropout.p >= 0 && dropout.p <= 1, "attention: dropout probability ", dropout.p, " is outside [0, 1]");
+  const Tensor q = gemm_readable(q_in), k = gemm_readable(k_in), v = gemm_readable(v_in);
+  const Tensor mask = mask_in.defined() ? mask_in.contiguous() : Tensor();
+  const int64_t N = q.size(0), L = q.size(1), S = k.size(1), hd = q.size(2), hv = v.size(2), LS = L * S;
+  const int64_t W = words_per_product(LS);
+
+  AttentionSaved out;
+  out.context = Tensor::empty({L, N, hv}, q.dtype()).transpose(0, 1);  // [N, L, hv] over [L, N, hv]
+  if (keep_probs) out.probs = Tensor::empty({N, L, S}, q.dtype());     // [N, L, S]
+  if (keep_probs && dropout.active()) out.keep = Tensor::empty({N, W}, DType::Int64);  // [N, W] bits
+  if (out.context.numel() == 0) return out;
+
+  dispatch_float(q.dtype(), "attention_forward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* mp = mask.defined() ? mask.data<T>() : nullptr;
+    T* probs = keep_probs ? out.probs.template data<T>() : nullptr;
+    uint64_t* keep = out.keep.defined() ? reinterpret_cast<uint64_t*>(out.keep.template data<int64_t>()) : nullptr;
+    T* ctx = out.context.template data<T>();
+    const T scale = keep_scale<T>(dropout);
+#pragma omp parallel if (N > 1)
+    {
+      // Per-thread [L, S] tiles: P when it is not kept, and the dropped weights Pd.
+      std::vector<T> p_tile(keep_probs ? 0 : LS), d_tile(dropout.active() ? LS : 0);
+      std::vector<uint64_t> bits_tile(dropout.active() && !keep ? W : 0);
+#pragma omp for schedule(static)
+      for (int64_t n = 0; n < N; ++n) {
+        const Block<T> qn = block_of<T>(q, n), kn = block_of<T>(k, n), vn = block_of<T>(v, n);
+        T* P = keep_probs ? probs + n * LS : p_tile.data();  // [L, S]
+        gemm_raw(L, S, hd, qn.p, qn.rs, qn.cs, kn.p, kn.cs, kn.rs, P, S, false);  // q k^T
+        for (int64_t l = 0; l < L; ++l) softmax_row_inplace(P + l * S, mp ? mp + l * S : nullptr, S);
+        const T* Pd = P;
+        if (dropout.active()) {
+          uint64_t* bits = keep ? keep + n * W : bits_tile.data();
+          const uint64_t first = static_cast<uint64_t>(n * LS);
+          for (int64_t w = 0; w < W; ++w) {
+            uint64_t word = 0;
+            for (int64_t j = w * 64; j < std::min(LS, w * 64 + 64); ++j)
+              word |= static_cast<uint64_t>(counter_uniform(dropout.key, first + j) >= dropout.p) << (j & 63);
+            bits[w] = word;
+          }
+          apply_keep_bits(P, d_tile.data(), bits, LS, scale);
+          Pd = d_tile.data();
+        }
+        gemm_raw(L, hv, S, Pd, S, 1, vn.p, vn.rs, vn.cs, ctx + n * hv, N * hv, false);  // Pd v
+      }
+    }
+  });
+  return out;
+}
+
+AttentionGrads attention_backward(const Tensor& g_in, const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
+                                  const AttentionSaved& saved, const AttentionDropout& dropout, bool need_q,
+                                  bool need_k, bool need_v) {
+  check_operands(q_in, k_in, v_in, Tensor());
+  UNIAD_CHECK(saved.probs.defined() && (saved.keep.defined() || !dropout.active()),
+              "attention_backward: the forward pass kept no weights (keep_probs = false)");
+  const Tensor q = gemm_readable(q_in), k = gemm_readable(k_in), v = gemm_readable(v_in);
+  const int64_t N = q.size(0), L = q.size(1), S = k.size(1), hd = q.size(2), hv = v.size(2), LS = L * S;
+  UNIAD_CHECK(g_in.shape() == Shape({N, L, hv}) && g_in.dtype() == q.dtype(), "attention_backward: gradient ",
+              shape_str(g_in.shape()), " does not match the context [", N, ", ", L, ", ", hv, "]");
+  const Tensor g = gemm_readable(g_in);
+  const int64_t W = words_per_product(LS);
+
+  // Gradients laid out [T, N, h] under a [N, T, h] view, like the head-split views they flow to.
+  AttentionGrads out;
+  if (need_q) out.dq = Tensor::empty({L, N, hd}, q.dtype()).transpose(0, 1);  // [N, L, hd]
+  if (need_k) out.dk = Tensor::empty({S, N, hd}, q.dtype()).transpose(0, 1);  // [N, S, hd]
+  if (need_v) out.dv = Tensor::empty({S, N, hv}, q.dtype()).transpose(0, 1);  // [N, S, hv]
+  if (N == 0) return out;
+  if (L == 0 || S == 0) {  // empty products: every gradient is zero
+    for (Tensor* t : {&out.dq, &out.dk, &out.dv})
+      if (t->defined()) t->fill_(0.0);
+    return out;
+  }
+
+  dispatch_float(q.dtype(), "attention_backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* probs = saved.probs.template data<T>();
+    const uint64_t* keep =
+        dropout.active() ? reinterpret_cast<const uint64_t*>(saved.keep.template data<int64_t>()) : nullptr;
+    const T scale = keep_scale<T>(dropout);
+    T* dq = need_q ? out.dq.template data<T>() : nullptr;
+    T* dk = need_k ? out.dk.template data<T>() : nullptr;
+    T* dv = need_v ? out.dv.template data<T>() : nullptr;
+#pragma omp parallel if (N > 1)
+    {
+      std::vector<T> tile(LS);  // per-thread [L, S]: Pd, then dPd -> dP -> dS in place
+#pragma omp for schedule(static)
+      for (int64_t n = 0; n < N; ++n) {
+        const Block<T> qn = block_of<T>(q, n), kn = block_of<T>(k, n), vn = block_of<T>(v, n), gn = block_of<T>(g, n);
+        const T* P = probs + n * LS;  // [L, S]
+        const uint64_t* bits = keep ? keep + n * W : nullptr;
+        if (need_v) {  // dv = Pd^T g
+          const T* Pd = P;
+          if (bits) {
+            apply_keep_bits(P, tile.data(), bits, LS, scale);
+            Pd = tile.data();
+          }
+          gemm_raw(S, hv, L, Pd, 1, S, gn.p, gn.rs, gn.cs, dv + n * hv, N * hv, false);
+        }
+        if (!need_q && !need_k) continue;
+        T* dS = tile.data();
+        gemm_raw(L, S, hv, gn.p, gn.rs, gn.cs, vn.p, vn.cs, vn.rs, dS, S, false);  // dPd = g v^T
+        if (bits) apply_keep_bits(dS, dS, bits, LS, scale);                       // dP
+        for (int64_t l = 0; l < L; ++l) {  // dS = P (dP - rowsum(dP P)), as softmax_backward
+          T* row = dS + l * S;
+          const T* y = P + l * S;
+          double dot = 0;
+          for (int64_t j = 0; j < S; ++j) dot += static_cast<double>(row[j]) * y[j];
+          const T g_dot_y = static_cast<T>(dot);
+          for (int64_t j = 0; j < S; ++j) row[j] = y[j] * (row[j] - g_dot_y);
+        }
+        if (need_q) gemm_raw(L, hd, S, dS, S, 1, kn.p, kn.rs, kn.cs, dq + n * hd, N * hd, false);  // dS k
+        if (need_k) gemm_raw(S, hd, L, dS, 1, S, qn.p, qn.rs, qn.cs, dk + n * hd, N * hd, false);  // dS^T q
+      }
+    }
+  });
+  return out;
+}
+
+Tensor attention_dropout_scale(const Shape& shape, DType dtype, const AttentionDropout& dropout) {
+  Tensor out = Tensor::empty(shape, dtype);  // [N, L, S]
+  const int64_t total = out.numel();
+  dispatch_float(dtype, "attention_dropout_scale", [&](auto tag) {
+    using T = decltype(tag);
+    T* p = out.data<T>();
+    const T scale = keep_scale<T>(dropout);
+#pragma omp parallel for schedule(static) if (total > (1 << 16))
+    for (int64_t i = 0; i < total; ++i)
+      p[i] = counter_uniform(dropout.key, static_cast<uint64_t>(i)) >= dropout.p ? scale : T(0);
+  });
+  return out;
+}
+
+}  // namespace uniad::ops
