@@ -1,10 +1,15 @@
 #include "tensor/attention.h"
 
 #include <omp.h>
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "tensor/matmul.h"
@@ -36,34 +41,149 @@ Block<T> block_of(const Tensor& t, int64_t n) {
 // Dropout keep bits of one product: W words, bit j of the product's row-major [L, S] block.
 int64_t words_per_product(int64_t LS) { return (LS + 63) / 64; }
 
-// Softmax of one row in place, y = softmax(y + mask), with tensor/softmax.cpp's arithmetic (same
-// order, row sum in double) so the fused and composed paths agree to the last bit where they can.
+// exp(x) for float x <= 0 (shifted logits) without a libm call: x = k ln2 + r, |r| <= ln2/2,
+// exp(r) by Cephes' expf polynomial (about 1 ulp), 2^k put into the exponent bits. Below -87.3
+// (where float runs out) and at -inf it gives exactly 0, so excluded keys get zero weight.
+inline float exp_nonpositive(float x) {
+  if (!(x >= -87.3f)) return std::isnan(x) ? x : 0.0f;
+  const float k = std::floor(x * 1.44269504088896341f + 0.5f);
+  const float r = (x - k * 0.693359375f) - k * -2.12194440e-4f;  // ln2 split in two for accuracy
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  return p * std::bit_cast<float>((static_cast<int32_t>(k) + 127) << 23);
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+// exp_nonpositive on 8 lanes.
+inline __m256 exp_nonpositive8(__m256 x) {
+  const __m256 k = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+  const __m256 k_safe = _mm256_max_ps(k, _mm256_set1_ps(-126.0f));  // lanes below -87.3 are zeroed below
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(k_safe), _mm256_set1_epi32(127)), 23);
+  const __m256 y = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+  const __m256 in_range = _mm256_cmp_ps(x, _mm256_set1_ps(-87.3f), _CMP_GE_OQ);  // false for -inf and NaN
+  const __m256 is_nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+  return _mm256_or_ps(_mm256_and_ps(in_range, y), _mm256_and_ps(is_nan, x));
+}
+// Sum of 8 floats into 4 doubles.
+inline __m256d add_widened(__m256d acc, __m256 v) {
+  return _mm256_add_pd(_mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(v))),
+                       _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+inline double hsum(__m256d v) {
+  const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+#endif
+
+// max(y), exp(y - max) in place and its sum (in double): the two softmax passes that matter.
+template <typename T>
+T row_max(const T* y, int64_t n) {
+  T m = -std::numeric_limits<T>::infinity();
+  int64_t i = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+  if constexpr (std::is_same_v<T, float>) {
+    __m256 vm = _mm256_set1_ps(m);
+    for (; i + 8 <= n; i += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(y + i));
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, vm);
+    for (float l : lanes) m = std::max(m, l);
+  }
+#endif
+  for (; i < n; ++i) m = std::max(m, y[i]);
+  return m;
+}
+template <typename T>
+double exp_shifted_sum(T* y, int64_t n, T shift) {
+  double total = 0;
+  int64_t i = 0;
+  if constexpr (std::is_same_v<T, float>) {
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256d acc = _mm256_setzero_pd();
+    const __m256 vs = _mm256_set1_ps(shift);
+    for (; i + 8 <= n; i += 8) {
+      const __m256 e = exp_nonpositive8(_mm256_sub_ps(_mm256_loadu_ps(y + i), vs));
+      _mm256_storeu_ps(y + i, e);
+      acc = add_widened(acc, e);
+    }
+    total = hsum(acc);
+#endif
+    for (; i < n; ++i) total += (y[i] = exp_nonpositive(y[i] - shift));
+  } else {
+    for (; i < n; ++i) total += (y[i] = std::exp(y[i] - shift));
+  }
+  return total;
+}
+
+// Softmax of one row in place, y = softmax(y + mask), as tensor/softmax.cpp does it (max
+// subtracted, row sum in double, a fully excluded row gives zeros) but vectorised: float rows
+// use exp_nonpositive, so they agree with the reference to about 1e-7 rather than to the bit.
 template <typename T>
 void softmax_row_inplace(T* y, const T* mask, int64_t n) {
   if (mask)
     for (int64_t i = 0; i < n; ++i) y[i] += mask[i];
-  constexpr T kMinusInf = -std::numeric_limits<T>::infinity();
-  T max_z = kMinusInf;
-  for (int64_t i = 0; i < n; ++i) max_z = std::max(max_z, y[i]);
-  if (max_z == kMinusInf) {  // every key excluded: no attention at all (NaN stays NaN)
+  const T max_z = row_max(y, n);
+  if (max_z == -std::numeric_limits<T>::infinity()) {  // every key excluded: no attention (NaN stays NaN)
     for (int64_t i = 0; i < n; ++i)
       if (!std::isnan(y[i])) y[i] = T(0);
     return;
   }
-  double total = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    y[i] = std::exp(y[i] - max_z);
-    total += y[i];
-  }
-  const T inv_total = static_cast<T>(1.0 / total);
+  const T inv_total = static_cast<T>(1.0 / exp_shifted_sum(y, n, max_z));
   for (int64_t i = 0; i < n; ++i) y[i] *= inv_total;
 }
 
-// out[j] = in[j] * (kept ? scale : 0) for the LS elements of product n, the keep decision read
-// from the stored bits. in == out is allowed.
+// Softmax backward of one row in place: dx = y (g - sum(g y)), g arriving in `row`.
+template <typename T>
+void softmax_backward_row_inplace(T* row, const T* y, int64_t n) {
+  double dot = 0;
+  int64_t j = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+  if constexpr (std::is_same_v<T, float>) {
+    __m256d acc = _mm256_setzero_pd();
+    for (; j + 4 <= n; j += 4)
+      acc = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(row + j)), _mm256_cvtps_pd(_mm_loadu_ps(y + j)), acc);
+    dot = hsum(acc);
+  }
+#endif
+  for (; j < n; ++j) dot += static_cast<double>(row[j]) * y[j];
+  const T g_dot_y = static_cast<T>(dot);
+  for (j = 0; j < n; ++j) row[j] = y[j] * (row[j] - g_dot_y);
+}
+
+// Dropout keep bits of elements [first, first + count) of the stream, count <= 64, bit b for
+// element first + b. counter_uniform(key, i) >= p is the same test as (bits >> 40) >= ceil(p 2^24)
+// on the integer draw (both sides exact), which vectorises.
+inline uint64_t keep_word(uint64_t key, uint64_t first, int64_t count, uint64_t threshold) {
+  uint64_t word = 0;
+#pragma omp simd reduction(| : word)
+  for (int64_t b = 0; b < count; ++b)
+    word |= static_cast<uint64_t>((counter_random(key, first + b) >> 40) >= threshold) << b;
+  return word;
+}
+
+// out[j] = in[j] * (kept ? scale : 0) for the LS elements of one product, the keep decision read
+// from its bits. in == out is allowed.
 template <typename T>
 void apply_keep_bits(const T* in, T* out, const uint64_t* bits, int64_t LS, T scale) {
-  for (int64_t j = 0; j < LS; ++j) out[j] = in[j] * (((bits[j >> 6] >> (j & 63)) & 1) ? scale : T(0));
+  for (int64_t w = 0; w * 64 < LS; ++w) {
+    const uint64_t word = bits[w];
+    const int64_t base = w * 64, count = std::min<int64_t>(64, LS - base);
+#pragma omp simd
+    for (int64_t b = 0; b < count; ++b) out[base + b] = in[base + b] * (((word >> b) & 1) ? scale : T(0));
+  }
 }
 
 template <typename T>
@@ -109,6 +229,7 @@ AttentionSaved attention_forward(const Tensor& q_in, const Tensor& k_in, const T
     uint64_t* keep = out.keep.defined() ? reinterpret_cast<uint64_t*>(out.keep.template data<int64_t>()) : nullptr;
     T* ctx = out.context.template data<T>();
     const T scale = keep_scale<T>(dropout);
+    const uint64_t threshold = static_cast<uint64_t>(std::ceil(std::ldexp(dropout.p, 24)));
 #pragma omp parallel if (N > 1)
     {
       // Per-thread [L, S] tiles: P when it is not kept, and the dropped weights Pd.
@@ -123,13 +244,9 @@ AttentionSaved attention_forward(const Tensor& q_in, const Tensor& k_in, const T
         const T* Pd = P;
         if (dropout.active()) {
           uint64_t* bits = keep ? keep + n * W : bits_tile.data();
-          const uint64_t first = static_cast<uint64_t>(n * LS);
-          for (int64_t w = 0; w < W; ++w) {
-            uint64_t word = 0;
-            for (int64_t j = w * 64; j < std::min(LS, w * 64 + 64); ++j)
-              word |= static_cast<uint64_t>(counter_uniform(dropout.key, first + j) >= dropout.p) << (j & 63);
-            bits[w] = word;
-          }
+          for (int64_t w = 0; w < W; ++w)
+            bits[w] = keep_word(dropout.key, static_cast<uint64_t>(n * LS + w * 64), std::min<int64_t>(64, LS - w * 64),
+                                threshold);
           apply_keep_bits(P, d_tile.data(), bits, LS, scale);
           Pd = d_tile.data();
         }
@@ -194,14 +311,7 @@ AttentionGrads attention_backward(const Tensor& g_in, const Tensor& q_in, const 
         T* dS = tile.data();
         gemm_raw(L, S, hv, gn.p, gn.rs, gn.cs, vn.p, vn.cs, vn.rs, dS, S, false);  // dPd = g v^T
         if (bits) apply_keep_bits(dS, dS, bits, LS, scale);                       // dP
-        for (int64_t l = 0; l < L; ++l) {  // dS = P (dP - rowsum(dP P)), as softmax_backward
-          T* row = dS + l * S;
-          const T* y = P + l * S;
-          double dot = 0;
-          for (int64_t j = 0; j < S; ++j) dot += static_cast<double>(row[j]) * y[j];
-          const T g_dot_y = static_cast<T>(dot);
-          for (int64_t j = 0; j < S; ++j) row[j] = y[j] * (row[j] - g_dot_y);
-        }
+        for (int64_t l = 0; l < L; ++l) softmax_backward_row_inplace(dS + l * S, P + l * S, S);  // dS
         if (need_q) gemm_raw(L, hd, S, dS, S, 1, kn.p, kn.rs, kn.cs, dq + n * hd, N * hd, false);  // dS k
         if (need_k) gemm_raw(S, hd, L, dS, 1, S, qn.p, qn.rs, qn.cs, dk + n * hd, N * hd, false);  // dS^T q
       }
