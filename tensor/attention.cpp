@@ -220,7 +220,7 @@ AttentionSaved attention_forward(const Tensor& q_in, const Tensor& k_in, const T
   out.context = Tensor::empty({L, N, hv}, q.dtype()).transpose(0, 1);  // [N, L, hv] over [L, N, hv]
   if (keep_probs) out.probs = Tensor::empty({N, L, S}, q.dtype());     // [N, L, S]
   if (keep_probs && dropout.active()) out.keep = Tensor::empty({N, W}, DType::Int64);  // [N, W] bits
-  if (out.context.numel() == 0) return out;
+  if (N == 0 || L == 0) return out;  // (hv == 0 still fills probs: backward reads them)
 
   dispatch_float(q.dtype(), "attention_forward", [&](auto tag) {
     using T = decltype(tag);

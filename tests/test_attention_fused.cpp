@@ -77,6 +77,7 @@ const std::vector<Case> kCases = {
     {3, 5, 7, 3, false, false},  {3, 5, 7, 3, true, false}, {2, 6, 4, 1, true, true},
     {2, 7, 9, 33, true, true},   {1, 4, 4, 8, true, false}, {4, 9, 5, 32, false, false},
     {3, 20, 37, 5, true, true},  {2, 17, 70, 4, true, false, 0, 30},  // vector lanes and tails; huge logits
+    {2, 3, 0, 4, true, false},   // no keys at all: zero context and gradients
 };
 
 }  // namespace
