@@ -198,24 +198,28 @@ TEST_CASE("attention fused: paper-size timing" * doctest::skip()) {
   const Tensor v0 = randn({L, N, hd}, 3, DType::Float32), g = randn({N, L, hd}, 4, DType::Float32);
   const Tensor mask = test::neighbour_mask(14, 14, 1, DType::Float32);
   Generator gen(0);
-  auto time = [&](bool fused, double p, bool backward) {
-    std::vector<double> s;
-    for (int rep = 0; rep < 7; ++rep) {
-      Variable ql(q0, true), kl(k0, true), vl(v0, true);
-      const auto t0 = std::chrono::steady_clock::now();
-      const Variable q = transpose(ql, 0, 1), k = transpose(kl, 0, 1), v = transpose(vl, 0, 1);
-      const AttentionResult r = fused ? scaled_dot_attention(q, k, v, Variable(mask), p, true, gen)
-                                      : scaled_dot_attention_reference(q, k, v, Variable(mask), p, true, gen);
-      if (backward) r.context.backward(g);
-      s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(s.begin(), s.end());
-    return s[s.size() / 2] * 1e3;
+  auto once = [&](bool fused, double p, bool backward) {
+    Variable ql(q0, true), kl(k0, true), vl(v0, true);
+    const auto t0 = std::chrono::steady_clock::now();
+    const Variable q = transpose(ql, 0, 1), k = transpose(kl, 0, 1), v = transpose(vl, 0, 1);
+    const AttentionResult r = fused ? scaled_dot_attention(q, k, v, Variable(mask), p, true, gen)
+                                    : scaled_dot_attention_reference(q, k, v, Variable(mask), p, true, gen);
+    if (backward) r.context.backward(g);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() * 1e3;
+  };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
   };
   for (const double p : {0.0, 0.1})
     for (const bool bwd : {false, true}) {
-      const double c = time(false, p, bwd), f = time(true, p, bwd);
-      std::printf("[timing] p=%.1f %-16s composed %7.2f ms  fused %7.2f ms  ratio %.2f\n", p,
-                  bwd ? "forward+backward" : "forward", c, f, f / c);
+      std::vector<double> composed, fused, ratio;  // interleaved, so load changes hit both alike
+      for (int rep = 0; rep < 9; ++rep) {
+        composed.push_back(once(false, p, bwd));
+        fused.push_back(once(true, p, bwd));
+        ratio.push_back(fused.back() / composed.back());
+      }
+      std::printf("[timing] p=%.1f %-16s composed %7.2f ms  fused %7.2f ms  median ratio %.2f\n", p,
+                  bwd ? "forward+backward" : "forward", median(composed), median(fused), median(ratio));
     }
 }
