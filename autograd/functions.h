@@ -6,6 +6,7 @@
 //   ops_shape.cpp        views (reshape, permute, slice, expand, ...), concat, split, stack
 //   ops_matmul.cpp       matmul, linear
 //   ops_nn.cpp           softmax (with additive mask), layer norm, dropout, embedding, MSE loss
+//   ops_attention.cpp    fused masked scaled-dot-product attention and its composed reference
 //   ops_conv.cpp         conv2d, batch norm (inference), avg pool, adaptive avg pool, bilinear resize
 // Composite functions (layer norm, batch norm, MSE, dropout) are built from primitives, so their
 // gradients follow from the primitives' and need no code of their own.
@@ -83,6 +84,24 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
 // Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
 // Identity when !training or p == 0.
 Variable dropout(const Variable& x, double p, bool training, Generator& gen);
+// Masked scaled-dot-product attention over N = B*H independent products, one graph node:
+//   q [N, L, hd] (pre-scaled by 1/sqrt(hd)), k [N, S, hd], v [N, S, hv], mask [L, S] (optional,
+//   additive, shared by all N; -inf excludes a key) -> context = dropout(softmax(q k^T + mask)) v
+//   [N, L, hv]. In training with dropout_p > 0 one key is drawn from `gen` (gen.next_u64()) and
+//   element i of [N, L, S] is kept when counter_uniform(key, i) >= p (tensor/random.h).
+// weights [N, L, S] (softmax before dropout) only when need_weights; the fused op returns them
+// as a constant (no gradient flows through them). A mask that requires grad runs the reference.
+struct AttentionResult {
+  Variable context;  // [N, L, hv]
+  Variable weights;  // [N, L, S], undefined unless need_weights
+};
+AttentionResult scaled_dot_attention(const Variable& q, const Variable& k, const Variable& v, const Variable& mask,
+                                     double dropout_p, bool training, Generator& gen, bool need_weights = false);
+// The same function composed from matmul, softmax and a multiply by the identical dropout mask:
+// the reference the fused op is tested against (its weights are differentiable).
+AttentionResult scaled_dot_attention_reference(const Variable& q, const Variable& k, const Variable& v,
+                                               const Variable& mask, double dropout_p, bool training, Generator& gen,
+                                               bool need_weights = false);
 // Rows of `weight` [V, D] picked by int64 `indices` (any shape) -> [..., D].
 Variable embedding(const Tensor& indices, const Variable& weight);
 // Mean squared error over all elements.

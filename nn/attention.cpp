@@ -9,7 +9,7 @@ namespace uniad::nn {
 using namespace uniad::ag;
 
 MultiheadAttention::MultiheadAttention(int64_t dim, int64_t heads, double dropout, Generator& gen)
-    : dim_(dim), heads_(heads) {
+    : dim_(dim), heads_(heads), gen_(&gen) {
   UNIAD_CHECK(heads > 0 && dim % heads == 0, "MultiheadAttention: width ", dim, " is not divisible by ", heads,
               " heads");
   in_proj_weight = register_parameter("in_proj_weight", Tensor::empty({3 * dim, dim}));
@@ -45,14 +45,16 @@ AttentionOutput MultiheadAttention::forward(const Variable& query, const Variabl
   Variable k = heads_first(project(key, 1), S);
   Variable v = heads_first(project(value, 2), S);
 
-  Variable scores = matmul(q, transpose(k, 1, 2));  // [B*H, L, S], already scaled through q
-  Variable weights = softmax(scores, mask);         // [B*H, L, S]; the mask broadcasts over B*H
-  Variable context = matmul(attn_dropout_->forward(weights), v);  // [B*H, L, hd]
-  Variable merged = reshape(transpose(context, 0, 1), {L, B, dim_});  // [L, B, D]
+  // Fused softmax(q k^T + mask), dropout and product with v: [B*H, L, hd]. Only the weights
+  // [B*H, L, S] are kept for backward, the dropout mask as bits (ag::scaled_dot_attention).
+  const AttentionResult attn = scaled_dot_attention(q, k, v, mask, attn_dropout_->p(), attn_dropout_->is_training(),
+                                                    *gen_, need_weights);
+  // The context is laid out [L, B*H, hd] under its [B*H, L, hd] view, so this reshape is free.
+  Variable merged = reshape(transpose(attn.context, 0, 1), {L, B, dim_});  // [L, B, D]
 
   AttentionOutput out;
   out.output = out_proj->forward(merged);
-  if (need_weights) out.weights = reshape(weights, {B, H, L, S});
+  if (need_weights) out.weights = reshape(attn.weights, {B, H, L, S});
   return out;
 }
 

@@ -30,7 +30,8 @@ class MultiheadAttention : public Module {
 
  private:
   int64_t dim_, heads_;
-  std::shared_ptr<Dropout> attn_dropout_;  // on the attention weights
+  std::shared_ptr<Dropout> attn_dropout_;  // on the attention weights: its p and training mode
+  Generator* gen_;                         // attn_dropout_'s generator (one key per call)
 };
 
 }  // namespace uniad::nn

@@ -164,4 +164,33 @@ void gemm_into(Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accumul
   });
 }
 
+namespace {
+
+template <typename T>
+void gemm_raw_impl(int64_t M, int64_t N, int64_t K, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+                   int64_t b_cs, T* c, int64_t ldc, bool accumulate) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, T(0));
+    return;
+  }
+  GemmLayout la, lb;
+  UNIAD_CHECK(eigen_layout(M, K, a_rs, a_cs, la) && eigen_layout(K, N, b_rs, b_cs, lb),
+              "gemm_raw: each operand needs a unit stride, got a (", a_rs, ", ", a_cs, ") and b (", b_rs, ", ", b_cs,
+              ")");
+  gemm_block<T>(c, ldc, a, la, b, lb, M, K, N, accumulate);
+}
+
+}  // namespace
+
+void gemm_raw(int64_t M, int64_t N, int64_t K, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
+              int64_t b_rs, int64_t b_cs, float* c, int64_t ldc, bool accumulate) {
+  gemm_raw_impl(M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, accumulate);
+}
+void gemm_raw(int64_t M, int64_t N, int64_t K, const double* a, int64_t a_rs, int64_t a_cs, const double* b,
+              int64_t b_rs, int64_t b_cs, double* c, int64_t ldc, bool accumulate) {
+  gemm_raw_impl(M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, accumulate);
+}
+
 }  // namespace uniad::ops
