@@ -35,7 +35,9 @@ Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape
   Tensor t = empty(shape, dtype);
   switch (dtype) {
     case DType::Float32: for (size_t i = 0; i < values.size(); ++i) t.data<float>()[i] = static_cast<float>(values[i]); break;
-    case DType::Float64: std::memcpy(t.data<double>(), values.data(), values.size() * sizeof(double)); break;
+    case DType::Float64:  // an empty vector's data() may be null, which memcpy must not see
+      if (!values.empty()) std::memcpy(t.data<double>(), values.data(), values.size() * sizeof(double));
+      break;
     case DType::Int64: for (size_t i = 0; i < values.size(); ++i) t.data<int64_t>()[i] = static_cast<int64_t>(values[i]); break;
   }
   return t;
