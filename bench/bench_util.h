@@ -51,8 +51,8 @@ double median_seconds(Fn&& fn, int repeats) {
 inline std::map<std::string, double> run_torch_script(const std::string& script, int threads,
                                                       const std::string& args, const std::string& input_file = "") {
   const std::string t = std::to_string(threads);
-  std::string cmd = "OPENBLAS_NUM_THREADS=" + t + " OMP_NUM_THREADS=" + t + " /usr/bin/python3 " UNIAD_SOURCE_DIR
-                    "/bench/" + script + " --threads " + t + " " + args;
+  std::string cmd = "OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=" + t + " OMP_NUM_THREADS=" + t +
+                    " /usr/bin/python3 " UNIAD_SOURCE_DIR "/bench/" + script + " --threads " + t + " " + args;
   if (!input_file.empty()) cmd += " < " + input_file;
   std::map<std::string, double> out;
   FILE* pipe = popen(cmd.c_str(), "r");
