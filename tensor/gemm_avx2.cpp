@@ -70,6 +70,10 @@ void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
 // stays in L1, a block of A (144 x 256 floats = 144 KiB) in L2, the packed B block in L3.
 struct Avx2Kernel {
   static constexpr int64_t kMR = detail::kMR, kNR = detail::kNR, kKC = 256, kMC = 144, kNC = 4080;
+  static constexpr int64_t kInPlaceAPanels = 0;  // always packs A
+  static void pack_b(int64_t kc, int64_t cols, const float* B, int64_t rs, int64_t cs, float* dst) {
+    packed::pack_b_panel<kNR>(kc, cols, B, rs, cs, dst);
+  }
   static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t rows, int64_t cols,
                    bool add_to_c) {
     if (rows == kMR && cols == kNR) kernel_6x16(kc, a, b, c, ldc, add_to_c);

@@ -1,7 +1,7 @@
 #include "tensor/gemm_avx512.h"
 
 #include <immintrin.h>
-#include <cstdlib>
+#include <algorithm>
 
 #include "tensor/gemm_packed.h"
 
@@ -11,55 +11,117 @@ namespace {
 
 // The MR x 32 micro-kernel: tile (=|+=) sum_k a[k][0..MR) (x) b[k][0..32). 2*MR accumulators,
 // two B vectors and the broadcast A value live in AVX-512's 32 zmm registers (MR = 14 uses 31).
-// The fixed-size accumulator array is fully unrolled, so GCC keeps it in registers. Partial
-// tiles (rows < MR, cols < 32) run the same loop on the zero-padded panels and store only
+// The fixed-size accumulator array is fully unrolled, so GCC keeps it in registers.
+//   NV: 16-float vectors per tile row: 2, or 1 for a last panel with <= 16 valid columns
+//       (half the arithmetic).
+//   kPacked: a is a packed panel (element (r, k) at a[k*MR + r]); otherwise A is read in place
+//       through its element strides, MR valid rows.
+// Partial tiles (rows < MR, cols < 32) run the same loop on zero-padded panels and store only
 // their valid part, through column masks.
-template <int MR>
-__attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                                                     int64_t rows, int64_t cols, bool add_to_c) {
-  __m512 acc[MR][2];
+template <int MR, int NV, bool kPacked>
+__attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, int64_t a_rs, int64_t a_cs,
+                                                     const float* b, float* c, int64_t ldc, int64_t rows, int64_t cols,
+                                                     bool add_to_c) {
+  if constexpr (kPacked) a_rs = 1, a_cs = MR;  // constants: the broadcasts use fixed offsets
+  __m512 acc[MR][NV];
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
+    __m512 bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r]);
-      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+      const __m512 av = _mm512_set1_ps(a[r * a_rs]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
-    a += MR;
+    a += a_cs;
     b += 32;
   }
-  const __mmask16 lo = cols >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << cols) - 1);
-  const __mmask16 hi = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
+  __mmask16 mask[NV];
+  for (int v = 0; v < NV; ++v) {
+    const int64_t n = std::clamp<int64_t>(cols - 16 * v, 0, 16);
+    mask[v] = static_cast<__mmask16>((1u << n) - 1);
+  }
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) {
     if (r >= rows) break;
     float* row = c + r * ldc;
-    __m512 v0 = acc[r][0], v1 = acc[r][1];
-    if (add_to_c) {
-      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lo, row));
-      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(hi, row + 16));
+    for (int v = 0; v < NV; ++v) {
+      __m512 x = acc[r][v];
+      if (add_to_c) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], row + 16 * v));
+      _mm512_mask_storeu_ps(row + 16 * v, mask[v], x);
     }
-    _mm512_mask_storeu_ps(row, lo, v0);
-    _mm512_mask_storeu_ps(row + 16, hi, v1);
   }
+}
+
+// dst[k * ld_dst + c] = src[c * ld_src + k] for a 16 x 16 block: three rounds of shuffles
+// (pairs, quads, 128-bit lanes) instead of 256 scalar copies.
+__attribute__((target("avx512f"))) void transpose_16x16(const float* src, int64_t ld_src, float* dst,
+                                                         int64_t ld_dst) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ld_src);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int j = 0; j < 4; ++j) {
+    t[j] = _mm512_shuffle_f32x4(r[j], r[j + 4], 0x88);
+    t[j + 4] = _mm512_shuffle_f32x4(r[j], r[j + 4], 0xDD);
+    t[j + 8] = _mm512_shuffle_f32x4(r[j + 8], r[j + 12], 0x88);
+    t[j + 12] = _mm512_shuffle_f32x4(r[j + 8], r[j + 12], 0xDD);
+  }
+  for (int j = 0; j < 4; ++j) {
+    _mm512_storeu_ps(dst + j * ld_dst, _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88));
+    _mm512_storeu_ps(dst + (j + 8) * ld_dst, _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD));
+    _mm512_storeu_ps(dst + (j + 4) * ld_dst, _mm512_shuffle_f32x4(t[j + 4], t[j + 12], 0x88));
+    _mm512_storeu_ps(dst + (j + 12) * ld_dst, _mm512_shuffle_f32x4(t[j + 4], t[j + 12], 0xDD));
+  }
+}
+
+// Packs one 32-column B panel. A transposed B (rs == 1: a weight read as W^T, or K^T in
+// attention) has each column contiguous in k, so whole 16 x 16 blocks are transposed in
+// registers; the rest (depth past the last block, a partial group of columns) goes one value at
+// a time.
+void pack_b_panel_avx512(int64_t kc, int64_t cols, const float* B, int64_t rs, int64_t cs, float* dst) {
+  constexpr int64_t NR = 32;
+  if (rs != 1 || cs == 1 || cols < 16) return packed::pack_b_panel<NR>(kc, cols, B, rs, cs, dst);
+  const int64_t block_cols = cols / 16 * 16, block_depth = kc / 16 * 16;
+  for (int64_t k0 = 0; k0 < block_depth; k0 += 16)
+    for (int64_t c0 = 0; c0 < block_cols; c0 += 16) transpose_16x16(B + c0 * cs + k0, cs, dst + k0 * NR + c0, NR);
+  for (int64_t k = 0; k < kc; ++k)
+    for (int64_t c = k < block_depth ? block_cols : 0; c < NR; ++c) dst[k * NR + c] = c < cols ? B[k + c * cs] : 0.f;
 }
 
 // The tile and blocking for the shared driver (tensor/gemm_packed.h), measured on Zen 5
 // (48 KiB L1d, 1 MiB L2 per core): the B panel (256 x 32 floats = 32 KiB) stays in L1 while
-// the A panels of a row block (mc x 256) stream from L2.
-template <int MR_, int KC_, int MC_>
-struct Avx512KernelT {
-  static constexpr int64_t kMR = MR_, kNR = 32, kKC = KC_, kMC = MC_, kNC = 4096;
+// the A panels of a row block (392 x 256 floats = 392 KiB) stream from L2. Depths 192 and 384
+// and row blocks 196 and 784 measured the same within noise. Reading A in place beats packing
+// it up to 8 B panels (N <= 256: the attention products and the N = 256 projections, +5-80%);
+// past that, packing wins on long rows whose stride aliases in L1 (A[1568, 4096]: -25%).
+struct Avx512Kernel {
+  static constexpr int64_t kMR = 14, kNR = 32, kKC = 256, kMC = 392, kNC = 4096;
+  static constexpr int64_t kInPlaceAPanels = 8;
+  static void pack_b(int64_t kc, int64_t cols, const float* B, int64_t rs, int64_t cs, float* dst) {
+    pack_b_panel_avx512(kc, cols, B, rs, cs, dst);
+  }
   static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t rows, int64_t cols,
                    bool add_to_c) {
-    tile_avx512<kMR>(kc, a, b, c, ldc, rows, cols, add_to_c);
+    if (cols <= 16) tile_avx512<kMR, 1, true>(kc, a, 0, 0, b, c, ldc, rows, cols, add_to_c);
+    else tile_avx512<kMR, 2, true>(kc, a, 0, 0, b, c, ldc, rows, cols, add_to_c);
+  }
+  static void tile_in_place(int64_t kc, const float* a, int64_t a_rs, int64_t a_cs, const float* b, float* c,
+                            int64_t ldc, int64_t cols, bool add_to_c) {
+    if (cols <= 16) tile_avx512<kMR, 1, false>(kc, a, a_rs, a_cs, b, c, ldc, kMR, cols, add_to_c);
+    else tile_avx512<kMR, 2, false>(kc, a, a_rs, a_cs, b, c, ldc, kMR, cols, add_to_c);
   }
 };
-using Avx512Kernel = Avx512KernelT<14, 256, 392>;
 
 }  // namespace
 
@@ -70,10 +132,6 @@ bool sgemm_avx512_available() {
 
 void sgemm_avx512(int64_t M, int64_t N, int64_t K, const float* A, int64_t a_rs, int64_t a_cs, const float* B,
                   int64_t b_rs, int64_t b_cs, float* C, int64_t ldc, bool accumulate) {
-  const int variant = getenv("V512") ? atoi(getenv("V512")) : 0;
-#define V(i, mr, kc, mc) if (variant == i) return packed::sgemm<Avx512KernelT<mr, kc, mc>>(M, N, K, A, a_rs, a_cs, B, b_rs, b_cs, C, ldc, accumulate);
-  V(1, 12, 256, 384) V(2, 8, 256, 384) V(3, 14, 192, 392) V(4, 14, 384, 392) V(5, 14, 256, 196) V(6, 14, 256, 784)
-  V(7, 14, 128, 392) V(8, 12, 192, 384)
   packed::sgemm<Avx512Kernel>(M, N, K, A, a_rs, a_cs, B, b_rs, b_cs, C, ldc, accumulate);
 }
 

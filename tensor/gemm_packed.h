@@ -12,6 +12,13 @@
 //                    int64_t rows, int64_t cols, bool add_to_c);
 //     c[rows, cols] (=|+=) a x b for a packed A panel a (kc x kMR) and a packed B panel b
 //     (kc x kNR); rows <= kMR and cols <= kNR (edge tiles), the panels are zero-padded.
+//   static void pack_b(int64_t kc, int64_t cols, const float* B, int64_t rs, int64_t cs, float* dst);
+//     packs one B panel as pack_b_panel<kNR> below does (a kernel may do it faster).
+//   static constexpr int64_t kInPlaceAPanels;  0, or: products of at most this many B panels
+//     skip packing A (each A value is used that few times, so packing it would cost about as
+//     much as the arithmetic) and call, for full kMR-row panels,
+//   static void tile_in_place(int64_t kc, const float* a, int64_t a_rs, int64_t a_cs,
+//                             const float* b, float* c, int64_t ldc, int64_t cols, bool add_to_c);
 //
 // Each element of C is summed in the same order (k ascending within a depth block, depth
 // blocks in order) whatever the thread count, so results do not depend on it.
@@ -86,6 +93,7 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t a_rs, int64_
   const int64_t mc_step = std::min(MC, round_up((M + threads * per_thread_blocks - 1) / (threads * per_thread_blocks), MR));
   const int64_t kc_max = std::min(KC, K);
   const int64_t nc_max = std::min(NC, round_up(N, NR));
+  const bool a_in_place = (N + NR - 1) / NR <= Kernel::kInPlaceAPanels;
   thread_local std::vector<float> b_storage;  // the calling thread's; shared by the team
   float* bp = aligned_floats(b_storage, static_cast<size_t>(kc_max * nc_max));
 
@@ -101,19 +109,30 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t a_rs, int64_
       const float* b_src = B + pc * b_rs + jc * b_cs;
 #pragma omp for schedule(static)
       for (int64_t p = 0; p < panels; ++p)
-        pack_b_panel<NR>(kc, std::min(NR, nc - p * NR), b_src + p * NR * b_cs, b_rs, b_cs, bp + p * NR * kc);
+        Kernel::pack_b(kc, std::min(NR, nc - p * NR), b_src + p * NR * b_cs, b_rs, b_cs, bp + p * NR * kc);
       // implicit barrier: B is packed before anyone multiplies
 #pragma omp for schedule(static)
       for (int64_t ic = 0; ic < M; ic += mc_step) {
         const int64_t mc = std::min(mc_step, M - ic);
+        const float* a_src = A + ic * a_rs + pc * a_cs;
         thread_local std::vector<float> a_storage;  // per thread, reused across calls
         float* ap = aligned_floats(a_storage, static_cast<size_t>(round_up(mc_step, MR) * kc_max));
-        pack_a<MR>(mc, kc, A + ic * a_rs + pc * a_cs, a_rs, a_cs, ap);
+        // In place, only a last partial row panel is packed (the kernel reads MR rows).
+        const int64_t packed_from = a_in_place ? mc / MR * MR : 0;
+        pack_a<MR>(mc - packed_from, kc, a_src + packed_from * a_rs, a_rs, a_cs, ap + packed_from * kc);
         for (int64_t p = 0; p < panels; ++p) {
           const int64_t cols = std::min(NR, nc - p * NR);
-          for (int64_t ir = 0; ir < mc; ir += MR)
-            Kernel::tile(kc, ap + ir * kc, bp + p * NR * kc, C + (ic + ir) * ldc + jc + p * NR, ldc,
-                         std::min(MR, mc - ir), cols, add);
+          const float* b = bp + p * NR * kc;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            float* c = C + (ic + ir) * ldc + jc + p * NR;
+            if constexpr (Kernel::kInPlaceAPanels > 0) {
+              if (ir < packed_from) {
+                Kernel::tile_in_place(kc, a_src + ir * a_rs, a_rs, a_cs, b, c, ldc, cols, add);
+                continue;
+              }
+            }
+            Kernel::tile(kc, ap + ir * kc, b, c, ldc, std::min(MR, mc - ir), cols, add);
+          }
         }
       }
       // implicit barrier: nobody repacks B while others still read it

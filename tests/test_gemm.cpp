@@ -65,7 +65,8 @@ TEST_CASE("gemm: packed float32 kernels match a float64 reference on odd shapes,
   // Odd sizes around both register tiles (6x16, 14x32), depth blocks (256), row blocks and
   // column blocks (4096 columns).
   const Case cases[] = {{1, 1, 1},    {5, 13, 31},  {13, 5, 33},   {31, 33, 5},  {33, 31, 13}, {14, 257, 32},
-                        {15, 1, 65},  {257, 31, 1}, {28, 600, 97}, {800, 40, 47}, {3, 9, 4100}, {196, 32, 196}};
+                        {15, 1, 65},  {257, 31, 1}, {28, 600, 97}, {800, 40, 47}, {3, 9, 4100}, {196, 32, 196},
+                        {45, 70, 300}, {420, 20, 290}};
   const int saved_threads = omp_get_max_threads();
   for (const FastKernel& kernel : fast_kernels()) {
     double worst = 0, worst_of_tol = 0;
