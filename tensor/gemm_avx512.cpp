@@ -1,6 +1,7 @@
 #include "tensor/gemm_avx512.h"
 
 #include <immintrin.h>
+
 #include <algorithm>
 
 #include "tensor/gemm_packed.h"
@@ -55,8 +56,8 @@ __attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, 
   }
 }
 
-// dst[k * ld_dst + c] = src[c * ld_src + k] for a 16 x 16 block: three rounds of shuffles
-// (pairs, quads, 128-bit lanes) instead of 256 scalar copies.
+// dst[k * ld_dst + c] = src[c * ld_src + k] for a 16 x 16 block: four rounds of 16 shuffles
+// (interleave pairs, then quads, then 128-bit lanes twice) instead of 256 scalar copies.
 __attribute__((target("avx512f"))) void transpose_16x16(const float* src, int64_t ld_src, float* dst,
                                                          int64_t ld_dst) {
   __m512 r[16], t[16];

@@ -90,7 +90,8 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t a_rs, int64_
   const int threads = nested ? 1 : omp_get_max_threads();
   // Row blocks: a multiple of the thread count so that threads get equal shares.
   const int64_t per_thread_blocks = (M + threads * MC - 1) / (threads * MC);
-  const int64_t mc_step = std::min(MC, round_up((M + threads * per_thread_blocks - 1) / (threads * per_thread_blocks), MR));
+  const int64_t blocks = threads * per_thread_blocks;
+  const int64_t mc_step = std::min(MC, round_up((M + blocks - 1) / blocks, MR));
   const int64_t kc_max = std::min(KC, K);
   const int64_t nc_max = std::min(NC, round_up(N, NR));
   const bool a_in_place = (N + NR - 1) / NR <= Kernel::kInPlaceAPanels;
