@@ -71,6 +71,9 @@ void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
 struct Avx2Kernel {
   static constexpr int64_t kMR = detail::kMR, kNR = detail::kNR, kKC = 256, kMC = 144, kNC = 4080;
   static constexpr int64_t kInPlaceAPanels = 0;  // always packs A
+  static void pack_a(int64_t mc, int64_t kc, const float* A, int64_t rs, int64_t cs, float* dst) {
+    packed::pack_a<kMR>(mc, kc, A, rs, cs, dst);
+  }
   static void pack_b(int64_t kc, int64_t cols, const float* B, int64_t rs, int64_t cs, float* dst) {
     packed::pack_b_panel<kNR>(kc, cols, B, rs, cs, dst);
   }

@@ -56,12 +56,13 @@ __attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, 
   }
 }
 
-// dst[k * ld_dst + c] = src[c * ld_src + k] for a 16 x 16 block: four rounds of 16 shuffles
-// (interleave pairs, then quads, then 128-bit lanes twice) instead of 256 scalar copies.
-__attribute__((target("avx512f"))) void transpose_16x16(const float* src, int64_t ld_src, float* dst,
-                                                         int64_t ld_dst) {
+// dst[k * ld_dst + c] = src[c * ld_src + k] for c < n (<= 16; missing columns read as zero)
+// and k < 16: four rounds of 16 shuffles (interleave pairs, then quads, then 128-bit lanes
+// twice) instead of 16 n scalar copies. Stores write n floats per k (masked).
+__attribute__((target("avx512f"))) void transpose_16(const float* src, int64_t ld_src, int n, float* dst,
+                                                      int64_t ld_dst) {
   __m512 r[16], t[16];
-  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ld_src);
+  for (int i = 0; i < 16; ++i) r[i] = i < n ? _mm512_loadu_ps(src + i * ld_src) : _mm512_setzero_ps();
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
@@ -78,12 +79,29 @@ __attribute__((target("avx512f"))) void transpose_16x16(const float* src, int64_
     t[j + 8] = _mm512_shuffle_f32x4(r[j + 8], r[j + 12], 0x88);
     t[j + 12] = _mm512_shuffle_f32x4(r[j + 8], r[j + 12], 0xDD);
   }
+  const auto mask = static_cast<__mmask16>((1u << n) - 1);
   for (int j = 0; j < 4; ++j) {
-    _mm512_storeu_ps(dst + j * ld_dst, _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88));
-    _mm512_storeu_ps(dst + (j + 8) * ld_dst, _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD));
-    _mm512_storeu_ps(dst + (j + 4) * ld_dst, _mm512_shuffle_f32x4(t[j + 4], t[j + 12], 0x88));
-    _mm512_storeu_ps(dst + (j + 12) * ld_dst, _mm512_shuffle_f32x4(t[j + 4], t[j + 12], 0xDD));
+    _mm512_mask_storeu_ps(dst + j * ld_dst, mask, _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88));
+    _mm512_mask_storeu_ps(dst + (j + 8) * ld_dst, mask, _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD));
+    _mm512_mask_storeu_ps(dst + (j + 4) * ld_dst, mask, _mm512_shuffle_f32x4(t[j + 4], t[j + 12], 0x88));
+    _mm512_mask_storeu_ps(dst + (j + 12) * ld_dst, mask, _mm512_shuffle_f32x4(t[j + 4], t[j + 12], 0xDD));
   }
+}
+
+// Packs A into 14-row panels. Row-major A (cs == 1) has each row contiguous in k, so full
+// panels go through 14 x 16 register transposes; the rest (depth past the last block of 16,
+// a partial last panel, transposed A, whose packing is already a contiguous copy) as
+// packed::pack_a does.
+template <int64_t MR>
+void pack_a_avx512(int64_t mc, int64_t kc, const float* A, int64_t rs, int64_t cs, float* dst) {
+  static_assert(MR <= 16);
+  const int64_t full_rows = cs == 1 ? mc / MR * MR : 0, block_depth = kc / 16 * 16;
+  for (int64_t i0 = 0; i0 < full_rows; i0 += MR, dst += MR * kc) {
+    for (int64_t k0 = 0; k0 < block_depth; k0 += 16) transpose_16(A + i0 * rs + k0, rs, MR, dst + k0 * MR, MR);
+    for (int64_t k = block_depth; k < kc; ++k)
+      for (int64_t r = 0; r < MR; ++r) dst[k * MR + r] = A[(i0 + r) * rs + k];
+  }
+  packed::pack_a<MR>(mc - full_rows, kc, A + full_rows * rs, rs, cs, dst);
 }
 
 // Packs one 32-column B panel. A transposed B (rs == 1: a weight read as W^T, or K^T in
@@ -95,7 +113,7 @@ void pack_b_panel_avx512(int64_t kc, int64_t cols, const float* B, int64_t rs, i
   if (rs != 1 || cs == 1 || cols < 16) return packed::pack_b_panel<NR>(kc, cols, B, rs, cs, dst);
   const int64_t block_cols = cols / 16 * 16, block_depth = kc / 16 * 16;
   for (int64_t k0 = 0; k0 < block_depth; k0 += 16)
-    for (int64_t c0 = 0; c0 < block_cols; c0 += 16) transpose_16x16(B + c0 * cs + k0, cs, dst + k0 * NR + c0, NR);
+    for (int64_t c0 = 0; c0 < block_cols; c0 += 16) transpose_16(B + c0 * cs + k0, cs, 16, dst + k0 * NR + c0, NR);
   for (int64_t k = 0; k < kc; ++k)
     for (int64_t c = k < block_depth ? block_cols : 0; c < NR; ++c) dst[k * NR + c] = c < cols ? B[k + c * cs] : 0.f;
 }
@@ -109,6 +127,9 @@ void pack_b_panel_avx512(int64_t kc, int64_t cols, const float* B, int64_t rs, i
 struct Avx512Kernel {
   static constexpr int64_t kMR = 14, kNR = 32, kKC = 256, kMC = 392, kNC = 4096;
   static constexpr int64_t kInPlaceAPanels = 8;
+  static void pack_a(int64_t mc, int64_t kc, const float* A, int64_t rs, int64_t cs, float* dst) {
+    pack_a_avx512<kMR>(mc, kc, A, rs, cs, dst);
+  }
   static void pack_b(int64_t kc, int64_t cols, const float* B, int64_t rs, int64_t cs, float* dst) {
     pack_b_panel_avx512(kc, cols, B, rs, cs, dst);
   }

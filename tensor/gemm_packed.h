@@ -12,8 +12,9 @@
 //                    int64_t rows, int64_t cols, bool add_to_c);
 //     c[rows, cols] (=|+=) a x b for a packed A panel a (kc x kMR) and a packed B panel b
 //     (kc x kNR); rows <= kMR and cols <= kNR (edge tiles), the panels are zero-padded.
+//   static void pack_a(int64_t mc, int64_t kc, const float* A, int64_t rs, int64_t cs, float* dst);
 //   static void pack_b(int64_t kc, int64_t cols, const float* B, int64_t rs, int64_t cs, float* dst);
-//     packs one B panel as pack_b_panel<kNR> below does (a kernel may do it faster).
+//     pack as pack_a<kMR> and pack_b_panel<kNR> below do (a kernel may do it faster).
 //   static constexpr int64_t kInPlaceAPanels;  0, or: products of at most this many B panels
 //     skip packing A (each A value is used that few times, so packing it would cost about as
 //     much as the arithmetic) and call, for full kMR-row panels,
@@ -120,7 +121,7 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t a_rs, int64_
         float* ap = aligned_floats(a_storage, static_cast<size_t>(round_up(mc_step, MR) * kc_max));
         // In place, only a last partial row panel is packed (the kernel reads MR rows).
         const int64_t packed_from = a_in_place ? mc / MR * MR : 0;
-        pack_a<MR>(mc - packed_from, kc, a_src + packed_from * a_rs, a_rs, a_cs, ap + packed_from * kc);
+        Kernel::pack_a(mc - packed_from, kc, a_src + packed_from * a_rs, a_rs, a_cs, ap + packed_from * kc);
         for (int64_t p = 0; p < panels; ++p) {
           const int64_t cols = std::min(NR, nc - p * NR);
           const float* b = bp + p * NR * kc;
