@@ -1,9 +1,10 @@
 #pragma once
 // A packed, cache-blocked single-precision GEMM for x86-64 CPUs with AVX2 and FMA, in the
 // style of BLIS/GotoBLAS: B is packed into 16-column panels, A into 6-row panels, and a 6x16
-// register-tile micro-kernel does the arithmetic. It is the fast path behind ops::matmul for
-// float32; Eigen's GEMM remains the reference it is tested against (and serves float64 and CPUs
-// without AVX2).
+// register-tile micro-kernel does the arithmetic (the blocked driver is tensor/gemm_packed.h).
+// It is the fast path behind ops::matmul for float32 on CPUs without AVX-512
+// (tensor/gemm_avx512.h); Eigen's GEMM remains the reference it is tested against (and serves
+// float64 and CPUs without AVX2).
 #include <cstdint>
 
 namespace uniad::ops::detail {

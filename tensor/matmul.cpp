@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include "tensor/gemm_avx2.h"
+#include "tensor/gemm_avx512.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad::ops {
@@ -44,9 +45,14 @@ template <typename T>
 void gemm_block(T* out, int64_t out_ld, const T* a, GemmLayout la, const T* b, GemmLayout lb, int64_t M, int64_t K,
                 int64_t N, bool accumulate) {
   if constexpr (std::is_same_v<T, float>) {
-    if (g_backend == GemmBackend::Auto && detail::sgemm_avx2_available()) {
-      detail::sgemm_avx2(M, N, K, a, la.row_major ? la.ld : 1, la.row_major ? 1 : la.ld, b, lb.row_major ? lb.ld : 1,
-                         lb.row_major ? 1 : lb.ld, out, out_ld, accumulate);
+    const int64_t a_rs = la.row_major ? la.ld : 1, a_cs = la.row_major ? 1 : la.ld;
+    const int64_t b_rs = lb.row_major ? lb.ld : 1, b_cs = lb.row_major ? 1 : lb.ld;
+    if (g_backend == GemmBackend::Auto && detail::sgemm_avx512_available()) {
+      detail::sgemm_avx512(M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, out, out_ld, accumulate);
+      return;
+    }
+    if (g_backend != GemmBackend::Eigen && detail::sgemm_avx2_available()) {
+      detail::sgemm_avx2(M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, out, out_ld, accumulate);
       return;
     }
   }
@@ -133,7 +139,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
       gemm_block<T>(po + i * M * N, N, pa + oa, la, pb + ob, lb, M, K, N, false);
     };
     // Many small products (attention heads): one product per thread. Few large ones: let
-    // Eigen split each product across threads.
+    // the GEMM split each product across threads.
     if (nbatch >= omp_get_max_threads() && nbatch > 1) {
 #pragma omp parallel for schedule(static)
       for (int64_t i = 0; i < nbatch; ++i) one(i);

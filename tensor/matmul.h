@@ -1,5 +1,5 @@
 #pragma once
-// Matrix products through Eigen's GEMM.
+// Matrix products: packed AVX-512 / AVX2 kernels for float32 (tensor/gemm_avx512.h), Eigen otherwise.
 //
 //   a: [..., M, K], b: [..., K, N] -> [..., M, N]
 // Leading (batch) axes broadcast, so [B, M, K] x [K, N] applies one weight to every batch item.
@@ -11,10 +11,11 @@ namespace uniad::ops {
 
 Tensor matmul(const Tensor& a, const Tensor& b);
 
-// Which GEMM runs float32 products: Auto picks the packed AVX2/FMA kernel (tensor/gemm_avx2.h)
-// when the CPU has it, else Eigen; Eigen forces Eigen (the reference, used by tests).
-// float64 always uses Eigen.
-enum class GemmBackend { Auto, Eigen };
+// Which GEMM runs float32 products: Auto picks the packed AVX-512 kernel (tensor/gemm_avx512.h)
+// when the CPU has it, else the AVX2/FMA one (tensor/gemm_avx2.h), else Eigen. Avx2 skips
+// AVX-512 (falls back to Eigen without AVX2); Eigen forces Eigen, the reference. Tests and the
+// benchmark use these to run every path on one machine. float64 always uses Eigen.
+enum class GemmBackend { Auto, Avx2, Eigen };
 void set_gemm_backend(GemmBackend backend);
 GemmBackend gemm_backend();
 
