@@ -2,12 +2,16 @@
 // i kept when counter_uniform(key, i) >= p, one key per call), does not depend on the thread
 // count or on strides, keeps the right fraction, scales by 1/(1 - p), and its gradient uses the
 // same mask. Identity and all-zero cases, and the finite-difference check, are in test_nn.cpp
-// and test_gradcheck_nn.cpp.
+// and test_gradcheck_nn.cpp. A timing against the replaced version is skipped by default.
 #include <omp.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <functional>
 
 #include "autograd/functions.h"
+#include "tensor/elementwise.h"
 #include "test_util.h"
 
 using namespace uniad;
@@ -115,4 +119,35 @@ TEST_CASE("dropout: one generator draw per call, none at p = 0, p = 1 or in eval
   Generator all_dropped_gen(6);
   const Tensor nan = Tensor::full({64}, NAN, DType::Float32);
   for (double v : dropout(Variable(nan), 0.5, true, all_dropped_gen).data().to_vector()) CHECK(std::isnan(v));
+}
+
+TEST_CASE("dropout speed: fused vs the serial float mask it replaced" * doctest::skip()) {
+  // build/tests/uniad_tests -tc='dropout speed*' --no-skip. Forward and backward, float32, p = 0.1,
+  // at the residual branch's size [L, B, D] and the attention weights' size [B*H, L, L].
+  for (const Shape& shape : {Shape{196, 8, 256}, Shape{64, 196, 196}}) {
+    const Tensor x = randn(shape, 330, DType::Float32), g = randn(shape, 331, DType::Float32);
+    auto time = [&](const char* what, const std::function<Variable(const Variable&, Generator&)>& f) {
+      std::vector<double> ms;
+      Generator gen(1);
+      for (int i = 0; i < 11; ++i) {
+        Variable leaf(x, true);
+        const auto t0 = std::chrono::steady_clock::now();
+        f(leaf, gen).backward(g);
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+      std::sort(ms.begin(), ms.end());
+      std::printf("[speed] dropout %-16s %-28s forward+backward %8.3f ms (median of 11, %d threads)\n",
+                  shape_str(shape).c_str(), what, ms[5], omp_get_max_threads());
+      return ms[5];
+    };
+    // The replaced version: a float mask drawn serially (bernoulli_), scaled, then multiplied.
+    const double old = time("serial float mask + mul", [](const Variable& v, Generator& gen) {
+      Tensor keep = Tensor::empty(v.shape(), v.dtype());
+      bernoulli_(keep, 0.9, gen);
+      return mul(v, Variable(ops::mul_scalar(keep, 1.0 / 0.9)));
+    });
+    const double fused = time("fused", [](const Variable& v, Generator& gen) { return dropout(v, 0.1, true, gen); });
+    std::printf("[speed] dropout %s: old / fused = %.1fx\n", shape_str(shape).c_str(), old / fused);
+    CHECK(fused < old);
+  }
 }
