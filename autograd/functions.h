@@ -5,10 +5,10 @@
 //   ops_reduce.cpp       sum, mean, var, max
 //   ops_shape.cpp        views (reshape, permute, slice, expand, ...), concat, split, stack
 //   ops_matmul.cpp       matmul, linear
-//   ops_nn.cpp           softmax (with additive mask), layer norm, dropout, embedding, MSE loss
+//   ops_nn.cpp           softmax (with additive mask), layer norm (+ residual), dropout, embedding, MSE loss
 //   ops_attention.cpp    fused masked scaled-dot-product attention and its composed reference
 //   ops_conv.cpp         conv2d, batch norm (inference), avg pool, adaptive avg pool, bilinear resize
-// Composite functions (layer norm, batch norm, MSE, dropout) are built from primitives, so their
+// Composite functions (batch norm, MSE, layer_norm_reference) are built from primitives, so their
 // gradients follow from the primitives' and need no code of their own.
 #include <optional>
 #include <vector>
@@ -79,10 +79,17 @@ Variable linear_reference(const Variable& x, const Variable& weight, const Varia
 // Softmax over the last axis. `mask` (optional) is added to x before normalising and broadcasts
 // to x's shape; -inf entries exclude a position. A row whose entries are all -inf gives zeros.
 Variable softmax(const Variable& x, const Variable& mask = Variable());
-// Layer norm over the last axis; weight and bias [D] are optional.
+// Layer norm over the last axis; weight and bias [D] are optional. One fused primitive.
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, double eps = 1e-5);
+// layer_norm(x + residual, ...) in one kernel pass, without materialising the sum as a graph
+// node (the post-norm transformer's residual step). x and residual have the same shape.
+Variable add_layer_norm(const Variable& x, const Variable& residual, const Variable& weight, const Variable& bias,
+                        double eps = 1e-5);
+// The same layer norm composed from primitives: the spec the fused one is tested against.
+Variable layer_norm_reference(const Variable& x, const Variable& weight, const Variable& bias, double eps = 1e-5);
 // Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
-// Identity when !training or p == 0.
+// Identity when !training or p == 0. One fused primitive; the mask is drawn in parallel and
+// does not depend on the thread count (tensor/dropout.h).
 Variable dropout(const Variable& x, double p, bool training, Generator& gen);
 // Masked scaled-dot-product attention over N = B*H independent products, one graph node:
 //   q [N, L, hd] (pre-scaled by 1/sqrt(hd)), k [N, S, hd], v [N, S, hv], mask [L, S] (optional,

@@ -20,6 +20,10 @@ class LayerNorm : public Module {
  public:
   explicit LayerNorm(int64_t dim, double eps = 1e-5);
   ag::Variable forward(const ag::Variable& x) const { return ag::layer_norm(x, weight, bias, eps_); }
+  // Normalises x + residual (same shapes) in one fused pass: the post-norm residual step.
+  ag::Variable forward(const ag::Variable& x, const ag::Variable& residual) const {
+    return ag::add_layer_norm(x, residual, weight, bias, eps_);
+  }
   ag::Variable weight;  // [D], ones
   ag::Variable bias;    // [D], zeros
 

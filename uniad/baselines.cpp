@@ -20,7 +20,7 @@ MLPLayer::MLPLayer(const LayerSizes& s, Generator& gen) {
   dropout_ = register_module("dropout", std::make_shared<nn::Dropout>(s.dropout, gen));
 }
 
-Variable MLPLayer::forward(const Variable& x) const { return norm_->forward(add(x, dropout_->forward(ffn_->forward(x)))); }
+Variable MLPLayer::forward(const Variable& x) const { return norm_->forward(dropout_->forward(ffn_->forward(x)), x); }
 
 ConvLayer::ConvLayer(const LayerSizes& s, int64_t grid_h, int64_t grid_w, Generator& gen)
     : grid_h_(grid_h), grid_w_(grid_w) {
@@ -34,7 +34,7 @@ ConvLayer::ConvLayer(const LayerSizes& s, int64_t grid_h, int64_t grid_w, Genera
 Variable ConvLayer::forward(const Variable& x) const {
   const Variable map = tokens_to_map(x, grid_h_, grid_w_);             // [B, D, H, W]
   const Variable mixed = conv2_->forward(relu(conv1_->forward(map)));  // [B, D, H, W]
-  return norm_->forward(add(x, dropout_->forward(map_to_tokens(mixed))));
+  return norm_->forward(dropout_->forward(map_to_tokens(mixed)), x);  // LN(x + drop(mixed)), fused
 }
 
 }  // namespace uniad

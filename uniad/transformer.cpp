@@ -25,8 +25,9 @@ EncoderLayer::EncoderLayer(const LayerSizes& s, Generator& gen) {
 
 Variable EncoderLayer::forward(const Variable& x, const Variable& pos, const Variable& mask) const {
   const Variable qk = add(x, pos);  // [L, B, D]
-  Variable t = norm1_->forward(add(x, dropout1_->forward(self_attn->forward(qk, qk, x, mask).output)));
-  return norm2_->forward(add(t, dropout2_->forward(ffn_->forward(t))));
+  // norm(residual + drop(sublayer)) as one fused add + layer norm (nn::LayerNorm's two-argument forward).
+  Variable t = norm1_->forward(dropout1_->forward(self_attn->forward(qk, qk, x, mask).output), x);
+  return norm2_->forward(dropout2_->forward(ffn_->forward(t)), t);
 }
 
 DecoderLayer::DecoderLayer(const LayerSizes& s, bool learned_query, Generator& gen) {
@@ -49,9 +50,9 @@ Variable DecoderLayer::forward(const Variable& enc, const Variable& prev, const 
   // The residual stream's start: the learned query [L, D] broadcast over the batch, or the input.
   const Variable start = learned_embed_ ? expand(unsqueeze(learned_embed_->weight, 1), {L, B, D}) : prev;
   const Variable enc_k = add(enc, pos);
-  Variable t = norm1_->forward(add(start, dropout1_->forward(self_attn->forward(add(start, pos), enc_k, enc, mask1).output)));
-  t = norm2_->forward(add(t, dropout2_->forward(multihead_attn->forward(add(t, pos), add(prev, pos), prev, mask2).output)));
-  return norm3_->forward(add(t, dropout3_->forward(ffn_->forward(t))));
+  Variable t = norm1_->forward(dropout1_->forward(self_attn->forward(add(start, pos), enc_k, enc, mask1).output), start);
+  t = norm2_->forward(dropout2_->forward(multihead_attn->forward(add(t, pos), add(prev, pos), prev, mask2).output), t);
+  return norm3_->forward(dropout3_->forward(ffn_->forward(t)), t);
 }
 
 }  // namespace uniad
