@@ -104,7 +104,14 @@ Variable rsqrt(const Variable& x) {
 }
 
 Variable abs(const Variable& x) { return unary_by_input(x, UnaryOp::Abs, UnaryOp::Sign); }
-Variable relu(const Variable& x) { return unary_by_input(x, UnaryOp::Relu, UnaryOp::ReluGrad); }
+// relu's gradient passes g where the output is positive (the same positions as x > 0): one
+// kernel pass over saved output, instead of building the 0/1 derivative and multiplying.
+Variable relu(const Variable& x) {
+  Tensor y = ops::unary(UnaryOp::Relu, x.data());
+  return make_result(y, "relu", {x}, [y](const Tensor& g) {
+    return std::vector<Tensor>{ops::binary(ops::BinaryOp::KeepWherePositive, g, y)};
+  });
+}
 Variable relu6(const Variable& x) { return unary_by_input(x, UnaryOp::Relu6, UnaryOp::Relu6Grad); }
 Variable gelu(const Variable& x) { return unary_by_input(x, UnaryOp::Gelu, UnaryOp::GeluGrad); }
 Variable silu(const Variable& x) { return unary_by_input(x, UnaryOp::Silu, UnaryOp::SiluGrad); }

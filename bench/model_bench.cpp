@@ -84,39 +84,55 @@ double value_or(const std::map<std::string, double>& m, const char* key, double 
   return it == m.end() ? fallback : it->second;
 }
 
-void print_profile(ModelUnderTest& m, int repeats) {
+// Per-op totals (ms per step) of `repeats` profiled training steps.
+struct OpTimes {
+  double forward = 0, backward = 0, other = 0;
+  int64_t calls = 0;
+  double total() const { return forward + backward + other; }
+};
+std::map<std::string, OpTimes> profile_steps(ModelUnderTest& m, int repeats) {
   ag::profiler::start();
   for (int i = 0; i < repeats; ++i) {
     ag::profiler::set_phase("forward");
     m.full_step();
   }
-  const auto rows = ag::profiler::stop();
-  double total = 0;
-  for (const auto& r : rows) total += r.seconds;
-  // One line per op: forward and backward side by side, sorted by their sum.
-  struct Line { double forward = 0, backward = 0, other = 0; int64_t calls = 0; };
-  std::map<std::string, Line> lines;
-  for (const auto& r : rows) {
-    Line& l = lines[r.op];
-    (r.phase == "forward" ? l.forward : r.phase == "backward" ? l.backward : l.other) += r.seconds;
-    if (r.phase != "backward" || l.forward == 0) l.calls = std::max(l.calls, r.calls);
+  std::map<std::string, OpTimes> ops;
+  for (const auto& r : ag::profiler::stop()) {
+    OpTimes& t = ops[r.op];
+    (r.phase == "forward" ? t.forward : r.phase == "backward" ? t.backward : t.other) += 1e3 * r.seconds / repeats;
+    if (r.phase != "backward" || t.forward == 0) t.calls = std::max(t.calls, r.calls / repeats);
   }
-  std::vector<std::pair<std::string, Line>> sorted(lines.begin(), lines.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a.second.forward + a.second.backward + a.second.other > b.second.forward + b.second.backward + b.second.other;
-  });
-  std::printf("\nPer-op profile of our training step (ms per step, mean of %d steps; forward time is the\n"
-              "time since the previous op ended, backward the node's closure plus its gradient sums)\n",
-              repeats);
-  std::printf("%-22s %10s %10s %10s %10s %7s %9s\n", "op", "forward", "backward", "optimizer", "total", "share",
-              "calls");
-  for (const auto& [op, l] : sorted) {
-    const double sum = l.forward + l.backward + l.other;
-    std::printf("%-22s %10.2f %10.2f %10.2f %10.2f %6.1f%% %9.0f\n", op.c_str(), 1e3 * l.forward / repeats,
-                1e3 * l.backward / repeats, 1e3 * l.other / repeats, 1e3 * sum / repeats, 100 * sum / total,
-                static_cast<double>(l.calls) / repeats);
+  return ops;
+}
+
+// The profile at the benchmark's thread count and, when `single` is given, at 1 thread beside it,
+// so that ops which do not scale stand out.
+void print_profile(const std::map<std::string, OpTimes>& ops, const std::map<std::string, OpTimes>* single,
+                   int threads, int repeats) {
+  std::vector<std::pair<std::string, OpTimes>> sorted(ops.begin(), ops.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.total() > b.second.total(); });
+  double total = 0, total_1 = 0;
+  for (const auto& [op, t] : sorted) total += t.total();
+  std::printf("\nPer-op profile of our training step at %d threads (ms per step, mean of %d steps; forward\n"
+              "time is the time since the previous op ended, backward the node's closure plus its gradient sums)\n",
+              threads, repeats);
+  std::printf("%-22s %9s %9s %9s %9s %7s %6s", "op", "forward", "backward", "optimizer", "total", "share", "calls");
+  if (single) std::printf(" %11s %8s", "1 thread", "speed-up");
+  std::printf("\n");
+  for (const auto& [op, t] : sorted) {
+    std::printf("%-22s %9.2f %9.2f %9.2f %9.2f %6.1f%% %6lld", op.c_str(), t.forward, t.backward, t.other, t.total(),
+                100 * t.total() / total, static_cast<long long>(t.calls));
+    if (single) {
+      const auto it = single->find(op);
+      const double one = it == single->end() ? 0 : it->second.total();
+      total_1 += one;
+      std::printf(" %11.2f %7.2fx", one, one / t.total());
+    }
+    std::printf("\n");
   }
-  std::printf("%-22s %43.2f\n", "profiled step", 1e3 * total / repeats);
+  std::printf("%-22s %39.2f", "profiled step", total);
+  if (single) std::printf(" %14s %11.2f %7.2fx", "", total_1, total_1 / total);
+  std::printf("\n");
 }
 
 const char* verdict(bool met) { return met ? "met" : "MISSED"; }
@@ -207,7 +223,16 @@ int run_model_bench(const ModelBenchOptions& o) {
   std::printf("ratios: ours / PyTorch time or memory, lower is better; memory = growth of the resident\n"
               "high-water mark over the resident set before the first step (weights, gradients, AdamW\n"
               "state and activations); PyTorch runs with OMP_WAIT_POLICY=PASSIVE\n");
-  if (o.profile) print_profile(m, o.repeats);
+  if (o.profile) {
+    const auto ops = profile_steps(m, o.repeats);
+    std::map<std::string, OpTimes> single;
+    if (o.scaling && o.threads > 1) {
+      omp_set_num_threads(1);
+      single = profile_steps(m, o.repeats);
+      omp_set_num_threads(o.threads);
+    }
+    print_profile(ops, single.empty() ? nullptr : &single, o.threads, o.repeats);
+  }
   return 0;
 }
 

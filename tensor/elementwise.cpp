@@ -50,6 +50,7 @@ T apply_binary(BinaryOp op, T a, T b) {
     case BinaryOp::Div: return a / b;
     case BinaryOp::Maximum: return std::max(a, b);
     case BinaryOp::Minimum: return std::min(a, b);
+    case BinaryOp::KeepWherePositive: return b > 0 ? a : T(0);
   }
   return a;
 }
@@ -112,6 +113,7 @@ const char* binary_name(BinaryOp op) {
     case BinaryOp::Div: return "div";
     case BinaryOp::Maximum: return "maximum";
     case BinaryOp::Minimum: return "minimum";
+    case BinaryOp::KeepWherePositive: return "keep_where_positive";
   }
   return "binary";
 }
@@ -129,7 +131,17 @@ Tensor unary(UnaryOp op, const Tensor& x) {
   UNIAD_CHECK(x.defined(), unary_name(op), ": undefined input");
   return dispatch_float(x.dtype(), unary_name(op), [&](auto tag) {
     using T = decltype(tag);
-    return map_unary<T>(x, [op](T v) { return apply_unary(op, v); });
+    // The cheap ops get a loop of their own (vectorised, no per-element switch); the
+    // transcendental ones are dominated by their libm call anyway.
+    switch (op) {
+      case UnaryOp::Relu: return map_unary<T>(x, [](T v) { return v > 0 ? v : T(0); });
+      case UnaryOp::Neg: return map_unary<T>(x, [](T v) { return -v; });
+      case UnaryOp::Square: return map_unary<T>(x, [](T v) { return v * v; });
+      case UnaryOp::Sqrt: return map_unary<T>(x, [](T v) { return std::sqrt(v); });
+      case UnaryOp::Rsqrt: return map_unary<T>(x, [](T v) { return T(1) / std::sqrt(v); });
+      case UnaryOp::ReluGrad: return map_unary<T>(x, [](T v) { return v > 0 ? T(1) : T(0); });
+      default: return map_unary<T>(x, [op](T v) { return apply_unary(op, v); });
+    }
   });
 }
 
@@ -144,6 +156,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
       case BinaryOp::Sub: return map_binary<T>(a, b, shape, [](T x, T y) { return x - y; });
       case BinaryOp::Mul: return map_binary<T>(a, b, shape, [](T x, T y) { return x * y; });
       case BinaryOp::Div: return map_binary<T>(a, b, shape, [](T x, T y) { return x / y; });
+      case BinaryOp::KeepWherePositive: return map_binary<T>(a, b, shape, [](T x, T y) { return y > 0 ? x : T(0); });
       default: return map_binary<T>(a, b, shape, [op](T x, T y) { return apply_binary(op, x, y); });
     }
   });

@@ -5,7 +5,10 @@
 
 namespace uniad::ops {
 
-enum class BinaryOp { Add, Sub, Mul, Div, Maximum, Minimum };
+enum class BinaryOp {
+  Add, Sub, Mul, Div, Maximum, Minimum,
+  KeepWherePositive,  // a where b > 0, else 0: relu's backward from its output, in one pass
+};
 
 enum class UnaryOp {
   Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Square, Reciprocal,
