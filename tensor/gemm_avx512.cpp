@@ -1,5 +1,8 @@
 #include "tensor/gemm_avx512.h"
 
+// GCC 12 warns inside its own _mm512_unpack{lo,hi}_ps when they are built with target()
+// rather than -mavx512f (the header's _mm512_undefined_ps pass-through); the code is fine.
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
