@@ -13,6 +13,7 @@
 #include "tensor/conv2d.h"
 #include "tensor/elementwise.h"
 #include "tensor/error.h"
+#include "tensor/fast_exp.h"
 #include "tensor/join.h"
 #include "tensor/matmul.h"
 #include "tensor/strided_loop.h"
@@ -28,17 +29,7 @@ inline float exp_vectorisable(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);
   const float n = std::nearbyint(x * 1.44269504088896341f);  // x / ln 2
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;  // ln 2 split in two for precision
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;  // 2^n
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  return fastmath::exp_reduced(r) * fastmath::pow2_whole(n);
 }
 
 inline float sigmoid(float v) { return 1.0f / (1.0f + exp_vectorisable(-v)); }

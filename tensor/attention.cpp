@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "tensor/fast_exp.h"
 #include "tensor/matmul.h"
 #include "tensor/random.h"
 
@@ -48,14 +49,7 @@ inline float exp_nonpositive(float x) {
   if (!(x >= -87.3f)) return std::isnan(x) ? x : 0.0f;
   const float k = std::floor(x * 1.44269504088896341f + 0.5f);
   const float r = (x - k * 0.693359375f) - k * -2.12194440e-4f;  // ln2 split in two for accuracy
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  return p * std::bit_cast<float>((static_cast<int32_t>(k) + 127) << 23);
+  return fastmath::exp_reduced(r) * fastmath::pow2_whole(k);
 }
 
 #if defined(__AVX2__) && defined(__FMA__)
