@@ -65,19 +65,22 @@ Tensor ReconstructionModel::jitter(const Tensor& tokens) const {
   return ops::add(tokens, ops::mul(eps, ops::mul_scalar(norms, config_.jitter_scale / C)));
 }
 
-Variable ReconstructionModel::transformer_forward(const Variable& x) const {
+Variable ReconstructionModel::transformer_forward(const Variable& x, AttentionObserver* observer) const {
   const Variable pos = pos_embed_->forward();  // [L, 1, D]
   const Variable mask(mask_);
   const Variable none;
   Variable enc = x;
-  for (const auto& layer : *encoder_) enc = layer->forward(enc, pos, config_.mask_encoder ? mask : none);
+  for (size_t i = 0; i < encoder_->size(); ++i)
+    enc = (*encoder_)[i].forward(enc, pos, config_.mask_encoder ? mask : none, observer,
+                                  "encoder.layers." + std::to_string(i));
   Variable out = enc;
-  for (const auto& layer : *decoder_)
-    out = layer->forward(enc, out, pos, config_.mask_decoder1 ? mask : none, config_.mask_decoder2 ? mask : none);
+  for (size_t i = 0; i < decoder_->size(); ++i)
+    out = (*decoder_)[i].forward(enc, out, pos, config_.mask_decoder1 ? mask : none,
+                                  config_.mask_decoder2 ? mask : none, observer, "decoder.layers." + std::to_string(i));
   return decoder_norm_->forward(out);
 }
 
-Variable ReconstructionModel::forward(const Tensor& features) const {
+Variable ReconstructionModel::forward(const Tensor& features, AttentionObserver* observer) const {
   const ModelConfig& c = config_;
   UNIAD_CHECK(features.dim() == 4 && features.size(1) == c.feature_channels && features.size(2) == c.grid_h &&
                   features.size(3) == c.grid_w,
@@ -91,7 +94,7 @@ Variable ReconstructionModel::forward(const Tensor& features) const {
   } else if (cnn_) {
     for (const auto& layer : *cnn_) x = layer->forward(x);
   } else {
-    x = transformer_forward(x);
+    x = transformer_forward(x, observer);
   }
   const Variable rec = output_proj_->forward(x);  // [L, B, C]
   return reshape(permute(rec, {1, 2, 0}), {B, C, c.grid_h, c.grid_w});  // [B, C, H, W]

@@ -17,14 +17,22 @@ class ReconstructionModel : public nn::Module {
   // Draws the initial weights from `gen` and keeps it for dropout and jitter during training.
   ReconstructionModel(const ModelConfig& config, Generator& gen);
 
-  ag::Variable forward(const Tensor& features) const;  // [B, C, H, W] -> [B, C, H, W]
+  // [B, C, H, W] -> [B, C, H, W]. With an observer (uniad inspect) every attention's weights
+  // [B, H, L, S] are recorded into it, named as their parameters ("decoder.layers.2.multihead_attn");
+  // the result is the same either way.
+  ag::Variable forward(const Tensor& features, AttentionObserver* observer = nullptr) const;
   const ModelConfig& config() const { return config_; }
+
+  // For inspection: the neighbour mask [L, L] (undefined for MLP / CNN) and the decoder layers
+  // (null for MLP / CNN).
+  const Tensor& neighbor_mask() const { return mask_; }
+  const nn::ModuleList<DecoderLayer>* decoder_layers() const { return decoder_.get(); }
 
   // Tokens with feature jitter applied (training) or unchanged: [L, B, C] -> [L, B, C].
   Tensor jitter(const Tensor& tokens) const;
 
  private:
-  ag::Variable transformer_forward(const ag::Variable& x) const;  // [L, B, D] -> [L, B, D]
+  ag::Variable transformer_forward(const ag::Variable& x, AttentionObserver* observer) const;  // [L, B, D] -> [L, B, D]
 
   ModelConfig config_;
   Generator* gen_;

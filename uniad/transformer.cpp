@@ -23,10 +23,20 @@ EncoderLayer::EncoderLayer(const LayerSizes& s, Generator& gen) {
   dropout2_ = register_module("dropout2", std::make_shared<nn::Dropout>(s.dropout, gen));
 }
 
-Variable EncoderLayer::forward(const Variable& x, const Variable& pos, const Variable& mask) const {
+namespace {
+// Hands an attention's weights [B, H, L, S] to the observer, if there is one.
+void observe(AttentionObserver* observer, const std::string& name, const nn::AttentionOutput& a) {
+  if (observer) observer->weights.emplace_back(name, a.weights.data());
+}
+}  // namespace
+
+Variable EncoderLayer::forward(const Variable& x, const Variable& pos, const Variable& mask, AttentionObserver* observer,
+                               const std::string& name) const {
   const Variable qk = add(x, pos);  // [L, B, D]
+  const nn::AttentionOutput a = self_attn->forward(qk, qk, x, mask, observer != nullptr);
+  observe(observer, name + ".self_attn", a);
   // norm(residual + drop(sublayer)) as one fused add + layer norm (nn::LayerNorm's two-argument forward).
-  Variable t = norm1_->forward(dropout1_->forward(self_attn->forward(qk, qk, x, mask).output), x);
+  Variable t = norm1_->forward(dropout1_->forward(a.output), x);
   return norm2_->forward(dropout2_->forward(ffn_->forward(t)), t);
 }
 
@@ -45,13 +55,18 @@ DecoderLayer::DecoderLayer(const LayerSizes& s, bool learned_query, Generator& g
 }
 
 Variable DecoderLayer::forward(const Variable& enc, const Variable& prev, const Variable& pos, const Variable& mask1,
-                               const Variable& mask2) const {
+                               const Variable& mask2, AttentionObserver* observer, const std::string& name) const {
   const int64_t L = enc.size(0), B = enc.size(1), D = enc.size(2);
   // The residual stream's start: the learned query [L, D] broadcast over the batch, or the input.
   const Variable start = learned_embed_ ? expand(unsqueeze(learned_embed_->weight, 1), {L, B, D}) : prev;
   const Variable enc_k = add(enc, pos);
-  Variable t = norm1_->forward(dropout1_->forward(self_attn->forward(add(start, pos), enc_k, enc, mask1).output), start);
-  t = norm2_->forward(dropout2_->forward(multihead_attn->forward(add(t, pos), add(prev, pos), prev, mask2).output), t);
+  const bool keep = observer != nullptr;
+  const nn::AttentionOutput a1 = self_attn->forward(add(start, pos), enc_k, enc, mask1, keep);
+  observe(observer, name + ".self_attn", a1);
+  Variable t = norm1_->forward(dropout1_->forward(a1.output), start);
+  const nn::AttentionOutput a2 = multihead_attn->forward(add(t, pos), add(prev, pos), prev, mask2, keep);
+  observe(observer, name + ".multihead_attn", a2);
+  t = norm2_->forward(dropout2_->forward(a2.output), t);
   return norm3_->forward(dropout3_->forward(ffn_->forward(t)), t);
 }
 

@@ -1,9 +1,21 @@
 #pragma once
 // UniAD's encoder and decoder layers (post-norm), sequence-first: tokens [L, B, D], position
 // embedding pos [L, 1, D] added to queries and keys only, mask [L, L] additive or undefined.
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "nn/attention.h"
 
 namespace uniad {
+
+// Collects the attention weights of one forward pass (for `uniad inspect`). Layers given an
+// observer ask their attentions for weights and record them under the attention's parameter
+// path; without one (the normal case) no weights are kept. Capturing changes no numbers.
+struct AttentionObserver {
+  // In forward order: ("encoder.layers.0.self_attn", [B, H, L, S]), ...
+  std::vector<std::pair<std::string, Tensor>> weights;
+};
 
 struct LayerSizes {
   int64_t dim, heads, ffn_dim, tokens;
@@ -25,7 +37,9 @@ class FeedForward : public nn::Module {
 class EncoderLayer : public nn::Module {
  public:
   EncoderLayer(const LayerSizes& s, Generator& gen);
-  ag::Variable forward(const ag::Variable& x, const ag::Variable& pos, const ag::Variable& mask) const;
+  // `observer` (optional) receives the weights as "<name>.self_attn".
+  ag::Variable forward(const ag::Variable& x, const ag::Variable& pos, const ag::Variable& mask,
+                       AttentionObserver* observer = nullptr, const std::string& name = "") const;
 
   std::shared_ptr<nn::MultiheadAttention> self_attn;
 
@@ -43,10 +57,14 @@ class EncoderLayer : public nn::Module {
 class DecoderLayer : public nn::Module {
  public:
   DecoderLayer(const LayerSizes& s, bool learned_query, Generator& gen);
-  // enc, prev [L, B, D] -> [L, B, D]
+  // enc, prev [L, B, D] -> [L, B, D]; `observer` (optional) receives "<name>.self_attn" and
+  // "<name>.multihead_attn".
   ag::Variable forward(const ag::Variable& enc, const ag::Variable& prev, const ag::Variable& pos,
-                       const ag::Variable& mask1, const ag::Variable& mask2) const;
+                       const ag::Variable& mask1, const ag::Variable& mask2, AttentionObserver* observer = nullptr,
+                       const std::string& name = "") const;
   bool has_learned_query() const { return learned_embed_ != nullptr; }
+  // The learned query [L, D]; undefined without one.
+  ag::Variable learned_query() const { return learned_embed_ ? learned_embed_->weight : ag::Variable(); }
 
   std::shared_ptr<nn::MultiheadAttention> self_attn;       // attention 1: query -> encoder output
   std::shared_ptr<nn::MultiheadAttention> multihead_attn;  // attention 2: -> previous layer's output

@@ -16,6 +16,7 @@ void add_features(CLI::App& app);                   // uniad features
 void add_train(CLI::App& app);                      // uniad train
 void add_eval(CLI::App& app);                       // uniad eval
 void add_predict(CLI::App& app);                    // uniad predict
+void add_inspect(CLI::App& app);                    // uniad inspect
 
 // What `uniad features` does, for commands that build a missing cache first: builds the cache,
 // prints its summary, returns the path written.

@@ -5,6 +5,7 @@
 //   uniad train --config FILE [--set key=value ...]          train on a feature cache
 //   uniad eval --checkpoint FILE                             metrics, heat maps
 //   uniad predict --checkpoint FILE IMAGE...                 score single images
+//   uniad inspect --checkpoint FILE [--token row,col]        attention, masks, queries
 //   uniad report RUN_DIR                                     plots and a one-page report
 //   uniad bench [--profile]                                  CPU speed against PyTorch
 //
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   uniad::cli::add_train(app);
   uniad::cli::add_eval(app);
   uniad::cli::add_predict(app);
+  uniad::cli::add_inspect(app);
   uniad::cli::add_report(app);
   uniad::cli::add_bench(app);
 
