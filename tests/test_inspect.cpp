@@ -212,7 +212,7 @@ TEST_CASE("inspect: MLP and CNN networks have no attention, and their maps are s
     model.eval();
     ag::NoGradGuard no_grad;
     const double diff = test::max_abs_diff(ins.reconstruction, model.forward(ins.features).data());
-    MESSAGE(network_kind_name(kind), ": max |inspected - forward| = ", diff);
+    MESSAGE(std::string(network_kind_name(kind)), ": max |inspected - forward| = ", diff);
     CHECK(diff == 0);
     test::TempDir dir("inspect_mlp");
     write_inspection((dir.path / "inspect.h5").string(), ins, tiny_request(1));

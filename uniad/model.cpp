@@ -39,7 +39,7 @@ ReconstructionModel::ReconstructionModel(const ModelConfig& config, Generator& g
         decoder_->push_back(std::make_shared<DecoderLayer>(sizes, query, gen));
       }
       decoder_norm_ = register_module("decoder.norm", std::make_shared<nn::LayerNorm>(D));
-      mask_ = neighbor_mask(config.grid_h, config.grid_w, config.mask_window);
+      mask_ = uniad::neighbor_mask(config.grid_h, config.grid_w, config.mask_window);
     }
   }
   output_proj_ = register_module("output_proj", std::make_shared<nn::Linear>(D, C, true, gen));
