@@ -70,13 +70,16 @@ Variable ReconstructionModel::transformer_forward(const Variable& x, AttentionOb
   const Variable mask(mask_);
   const Variable none;
   Variable enc = x;
+  // Attention names for the observer: the attention modules' parameter paths.
+  auto name = [observer](const char* stack, size_t i) {
+    return observer ? std::string(stack) + ".layers." + std::to_string(i) : std::string();
+  };
   for (size_t i = 0; i < encoder_->size(); ++i)
-    enc = (*encoder_)[i].forward(enc, pos, config_.mask_encoder ? mask : none, observer,
-                                  "encoder.layers." + std::to_string(i));
+    enc = (*encoder_)[i].forward(enc, pos, config_.mask_encoder ? mask : none, observer, name("encoder", i));
   Variable out = enc;
   for (size_t i = 0; i < decoder_->size(); ++i)
     out = (*decoder_)[i].forward(enc, out, pos, config_.mask_decoder1 ? mask : none,
-                                  config_.mask_decoder2 ? mask : none, observer, "decoder.layers." + std::to_string(i));
+                                  config_.mask_decoder2 ? mask : none, observer, name("decoder", i));
   return decoder_norm_->forward(out);
 }
 

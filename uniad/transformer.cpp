@@ -24,19 +24,21 @@ EncoderLayer::EncoderLayer(const LayerSizes& s, Generator& gen) {
 }
 
 namespace {
-// Hands an attention's weights [B, H, L, S] to the observer, if there is one.
-void observe(AttentionObserver* observer, const std::string& name, const nn::AttentionOutput& a) {
-  if (observer) observer->weights.emplace_back(name, a.weights.data());
+// One attention's output [L, B, D]. With an observer, its weights [B, H, L, S] are kept and
+// recorded as "<layer><which>"; without one, none are computed beyond what the output needs.
+Variable attend(const nn::MultiheadAttention& attn, const Variable& q, const Variable& k, const Variable& v,
+                const Variable& mask, AttentionObserver* observer, const std::string& layer, const char* which) {
+  nn::AttentionOutput a = attn.forward(q, k, v, mask, observer != nullptr);
+  if (observer) observer->weights.emplace_back(layer + which, a.weights.data());
+  return a.output;
 }
 }  // namespace
 
 Variable EncoderLayer::forward(const Variable& x, const Variable& pos, const Variable& mask, AttentionObserver* observer,
                                const std::string& name) const {
   const Variable qk = add(x, pos);  // [L, B, D]
-  const nn::AttentionOutput a = self_attn->forward(qk, qk, x, mask, observer != nullptr);
-  observe(observer, name + ".self_attn", a);
   // norm(residual + drop(sublayer)) as one fused add + layer norm (nn::LayerNorm's two-argument forward).
-  Variable t = norm1_->forward(dropout1_->forward(a.output), x);
+  Variable t = norm1_->forward(dropout1_->forward(attend(*self_attn, qk, qk, x, mask, observer, name, ".self_attn")), x);
   return norm2_->forward(dropout2_->forward(ffn_->forward(t)), t);
 }
 
@@ -60,13 +62,11 @@ Variable DecoderLayer::forward(const Variable& enc, const Variable& prev, const 
   // The residual stream's start: the learned query [L, D] broadcast over the batch, or the input.
   const Variable start = learned_embed_ ? expand(unsqueeze(learned_embed_->weight, 1), {L, B, D}) : prev;
   const Variable enc_k = add(enc, pos);
-  const bool keep = observer != nullptr;
-  const nn::AttentionOutput a1 = self_attn->forward(add(start, pos), enc_k, enc, mask1, keep);
-  observe(observer, name + ".self_attn", a1);
-  Variable t = norm1_->forward(dropout1_->forward(a1.output), start);
-  const nn::AttentionOutput a2 = multihead_attn->forward(add(t, pos), add(prev, pos), prev, mask2, keep);
-  observe(observer, name + ".multihead_attn", a2);
-  t = norm2_->forward(dropout2_->forward(a2.output), t);
+  Variable t = norm1_->forward(
+      dropout1_->forward(attend(*self_attn, add(start, pos), enc_k, enc, mask1, observer, name, ".self_attn")), start);
+  t = norm2_->forward(dropout2_->forward(attend(*multihead_attn, add(t, pos), add(prev, pos), prev, mask2, observer,
+                                                name, ".multihead_attn")),
+                      t);
   return norm3_->forward(dropout3_->forward(ffn_->forward(t)), t);
 }
 
