@@ -2,6 +2,7 @@
 // anomaly composites. Pictures are built from tiles: a map [h, w] coloured and enlarged to
 // `cell` pixels per value, laid out on a white canvas with 2-pixel gaps.
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "data/image.h"
@@ -49,7 +50,9 @@ data::Image square_picture(const Tensor& m, float lo, float hi, int target) {  /
 }
 
 std::string token_tag(const std::pair<int64_t, int64_t>& t) {
-  return "r" + std::to_string(t.first) + "c" + std::to_string(t.second);
+  char tag[48];  // snprintf: GCC 12 warns falsely (-Wrestrict) on chained std::string +
+  std::snprintf(tag, sizeof tag, "r%lldc%lld", static_cast<long long>(t.first), static_cast<long long>(t.second));
+  return tag;
 }
 
 }  // namespace
@@ -116,7 +119,8 @@ std::vector<std::string> write_inspection_pngs(const std::string& out_dir, const
   for (size_t i = 0; i < ins.query_layers.size(); ++i)
     save("query_similarity_decoder.layers." + std::to_string(ins.query_layers[i]) + ".png",
          square_picture(ins.query_similarity[i], -1.f, 1.f, 400));
-  if (ins.query_across_layers.defined()) save("query_across_layers.png", square_picture(ins.query_across_layers, -1.f, 1.f, 200));
+  if (ins.query_across_layers.defined())
+    save("query_across_layers.png", square_picture(ins.query_across_layers, -1.f, 1.f, 200));
 
   // Anomaly maps at the ground-truth size (224 when the split has no masks), one colour scale.
   const int64_t size = mask_size > 0 ? mask_size : 224;
@@ -135,8 +139,8 @@ std::vector<std::string> write_inspection_pngs(const std::string& out_dir, const
         rgb = data::Image();  // unreadable: the map alone
       }
     if (rgb.height > 0) {
-      const std::span<const uint8_t> mask =
-          masks.size() >= size_t(B) * px ? std::span<const uint8_t>(masks.data() + b * px, px) : std::span<const uint8_t>();
+      std::span<const uint8_t> mask;  // empty: no outline
+      if (masks.size() >= size_t(B) * px) mask = std::span<const uint8_t>(masks.data() + b * px, px);
       save(name, heatmap_composite(rgb, mask, map, int(size), scale.lo, scale.hi));
     } else {
       save(name, colorize_map(map, int(size), int(size), scale.lo, scale.hi));

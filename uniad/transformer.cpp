@@ -38,7 +38,9 @@ Variable EncoderLayer::forward(const Variable& x, const Variable& pos, const Var
                                const std::string& name) const {
   const Variable qk = add(x, pos);  // [L, B, D]
   // norm(residual + drop(sublayer)) as one fused add + layer norm (nn::LayerNorm's two-argument forward).
-  Variable t = norm1_->forward(dropout1_->forward(attend(*self_attn, qk, qk, x, mask, observer, name, ".self_attn")), x);
+  // The attention output is a temporary, freed once norm1 has used it (as before the observer).
+  Variable t =
+      norm1_->forward(dropout1_->forward(attend(*self_attn, qk, qk, x, mask, observer, name, ".self_attn")), x);
   return norm2_->forward(dropout2_->forward(ffn_->forward(t)), t);
 }
 

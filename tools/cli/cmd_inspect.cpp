@@ -84,7 +84,8 @@ std::vector<int64_t> choose_images(const InspectOptions& o, const data::FeatureS
   UNIAD_CHECK(!defective.empty() || !normal.empty(), "--class ", name, ": no test images of this class in ", cache,
               " (data.classes may leave it out)");
   const int64_t keep_normal = count >= 2 && !normal.empty() ? 1 : 0;
-  for (size_t i = 0; i < defective.size() && int64_t(rows.size()) < count - keep_normal; ++i) rows.push_back(defective[i]);
+  for (size_t i = 0; i < defective.size() && int64_t(rows.size()) < count - keep_normal; ++i)
+    rows.push_back(defective[i]);
   for (size_t i = 0; i < normal.size() && int64_t(rows.size()) < count; ++i) rows.push_back(normal[i]);
   return rows;
 }
