@@ -60,7 +60,7 @@ Tensor cosine_similarity_rows(const Tensor& q) {
   return sim;
 }
 
-Inspection inspect_model(const ReconstructionModel& model, const Tensor& features) {
+Inspection inspect_model(ReconstructionModel& model, const Tensor& features) {
   const ModelConfig& c = model.config();
   Inspection ins;
   ins.network = c.network;
@@ -69,15 +69,14 @@ Inspection inspect_model(const ReconstructionModel& model, const Tensor& feature
   ins.features = features.contiguous();
 
   // Eval mode: no dropout, no jitter. The flag is restored so that a caller's model is unchanged.
-  auto& mutable_model = const_cast<ReconstructionModel&>(model);
   const bool was_training = model.is_training();
-  mutable_model.eval();
+  model.eval();
   AttentionObserver observer;
   {
     ag::NoGradGuard no_grad;
     ins.reconstruction = model.forward(ins.features, &observer).data().contiguous();  // [B, C, H, W]
   }
-  if (was_training) mutable_model.train();
+  if (was_training) model.train();
   const int64_t B = features.size(0);
   ins.anomaly_map = anomaly_map(ins.features, ins.reconstruction).reshape({B, c.grid_h, c.grid_w});  // [B, H, W]
 

@@ -56,9 +56,9 @@ struct Inspection {
   Tensor query_across_layers;             // [Q, Q]; undefined when Q == 0
 };
 
-// One eval-mode forward of `features` [B, C, H, W] (no gradients; the model's training flag is
-// left as it was found).
-Inspection inspect_model(const ReconstructionModel& model, const Tensor& features);
+// One eval-mode forward of `features` [B, C, H, W] without gradients. The model is switched to
+// eval mode for it and back to its training flag afterwards.
+Inspection inspect_model(ReconstructionModel& model, const Tensor& features);
 
 // Cosine similarity of the rows of q [L, D]: [L, L] (float64 sums).
 Tensor cosine_similarity_rows(const Tensor& q);
