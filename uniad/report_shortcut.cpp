@@ -1,0 +1,83 @@
+#include "uniad/report_shortcut.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "tensor/error.h"
+#include "uniad/plot.h"
+
+namespace uniad {
+
+namespace {
+
+// The quantities of a shortcut line in legend order, with their legend titles.
+const std::vector<std::pair<std::string, std::string>>& shortcut_columns() {
+  static const std::vector<std::pair<std::string, std::string>> columns = {
+      {"normal_val", "normal validation"}, {"anomalous", "anomalous regions"},
+      {"defect_normal", "normal regions of defective images"}, {"ood_gaussian", "OOD: Gaussian"},
+      {"ood_shuffled", "OOD: shuffled tokens"}, {"ood_classes", "OOD: other classes"},
+      {"copy_index", "copy index (anomalous / normal)"}, {"image_auroc", "image AUROC"},
+      {"pixel_auroc", "pixel AUROC"}};
+  return columns;
+}
+
+// Value `key` of each line as a curve over epochs (lines without it are left out).
+LineSeries curve(const std::vector<LogTest>& lines, const std::string& key, const std::string& label) {
+  LineSeries s{label, {}, {}};
+  for (const LogTest& t : lines)
+    for (const auto& [k, v] : t.metrics)
+      if (k == key) {
+        s.x.push_back(double(t.epoch));
+        s.y.push_back(v);
+      }
+  return s;
+}
+
+}  // namespace
+
+bool write_shortcut_plot(const RunLog& log, const std::string& path) {
+  if (log.shortcuts.empty()) return false;
+  LinePlot plot{"Identical-shortcut lab: reconstruction error per token", "epoch",
+                "mean squared error; index; AUROC (log scale)", {}, true};
+  for (const auto& [key, title] : shortcut_columns()) {
+    LineSeries s = curve(log.shortcuts, key, title);
+    if (!s.x.empty()) plot.series.push_back(s);
+  }
+  if (plot.series.empty()) return false;
+  write_line_plot(path, plot);
+  return true;
+}
+
+std::string run_network(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/config.json");
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.contains("model") || !j["model"].contains("network") || !j["model"]["network"].is_string())
+    return "?";
+  return j["model"]["network"].get<std::string>();
+}
+
+void write_shortcut_comparison(const std::vector<std::string>& run_dirs, const std::string& path) {
+  UNIAD_CHECK(!run_dirs.empty(), "shortcut comparison: no run folders given");
+  std::map<std::string, int> uses;
+  for (const std::string& dir : run_dirs) ++uses[run_network(dir)];
+  LinePlot plot{"Copy index per run (anomalous / normal validation error)", "epoch",
+                "copy index (log scale; near 1 = copies anomalies)", {}, true};
+  for (const std::string& dir : run_dirs) {
+    const RunLog log = read_run_log(dir + "/log.jsonl");
+    UNIAD_CHECK(!log.shortcuts.empty(), dir, "/log.jsonl has no shortcut lines: train it with --set "
+                "train.shortcut_every=N");
+    std::string label = run_network(dir);
+    if (uses[label] > 1) {
+      std::filesystem::path folder = std::filesystem::path(dir).lexically_normal();
+      if (folder.filename().empty()) folder = folder.parent_path();  // "runs/mlp/"
+      label += " (" + folder.filename().string() + ")";
+    }
+    plot.series.push_back(curve(log.shortcuts, "copy_index", label));
+  }
+  write_line_plot(path, plot);
+}
+
+}  // namespace uniad
