@@ -103,6 +103,10 @@ ShortcutErrors measure_shortcut(const ShortcutProbe& probe, const MapFunction& m
 //  "copy_index", "image_auroc", "pixel_auroc"}; NaN is written as null.
 nlohmann::json shortcut_json(const ShortcutErrors& errors, double image_auroc, double pixel_auroc);
 
+// The mean over classes of the pixel AUROC, the number evaluate_split(test, scored).mean gives,
+// without its AUPRO (the slow part, not needed here).
+double mean_pixel_auroc(const data::FeatureSplit& test, const ScoredSplit& scored);
+
 // Everything for one epoch: scores probe.test with `map` (eval settings) for the AUROCs,
 // reusing those maps for the region errors, then the other sets. `test` is the split the probe
 // was made from (labels, masks, classes).
