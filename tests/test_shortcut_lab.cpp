@@ -328,7 +328,7 @@ void fake_run(const std::string& dir, const std::string& network, double copy_sl
   }
 }
 
-TEST_CASE("shortcut lab: report draws shortcut.png and shortcut-plot overlays runs") {
+TEST_CASE("shortcut lab: report draws the shortcut plots and shortcut-plot overlays runs") {
   TempDir dir("shortcut_plots");
   fake_run(dir / "mlp", "mlp", 0.1);
   fake_run(dir / "uniad", "uniad", 1.0);
@@ -340,11 +340,13 @@ TEST_CASE("shortcut lab: report draws shortcut.png and shortcut-plot overlays ru
   CHECK(log.validations.size() == 4);
 
   const ReportSummary s = write_report(dir / "mlp");
-  const std::string png = dir / "mlp/report/shortcut.png";
-  CHECK(std::find(s.plots.begin(), s.plots.end(), png) != s.plots.end());
-  REQUIRE(std::filesystem::exists(png));
-  std::printf("[plot] shortcut.png %lld bytes\n", (long long)std::filesystem::file_size(png));
-  CHECK(std::filesystem::file_size(png) > 0);
+  for (const char* name : {"shortcut.png", "shortcut_index.png"}) {
+    const std::string png = dir / ("mlp/report/" + std::string(name));
+    CHECK(std::find(s.plots.begin(), s.plots.end(), png) != s.plots.end());
+    REQUIRE(std::filesystem::exists(png));
+    std::printf("[plot] %s %lld bytes\n", name, (long long)std::filesystem::file_size(png));
+    CHECK(std::filesystem::file_size(png) > 0);
+  }
 
   CHECK(run_network(dir / "mlp") == "mlp");
   CHECK(run_network(dir / "nowhere") == "?");
@@ -354,13 +356,14 @@ TEST_CASE("shortcut lab: report draws shortcut.png and shortcut-plot overlays ru
   std::printf("[plot] compare.png %lld bytes\n", (long long)std::filesystem::file_size(compare));
   CHECK(std::filesystem::file_size(compare) > 0);
 
-  // A run without shortcut lines is named in the error; a log without them draws no shortcut.png.
+  // A run without shortcut lines is named in the error; a log without them draws no shortcut plots.
   std::filesystem::create_directories(dir / "plain");
   std::ofstream(dir / "plain/log.jsonl") << "{\"step\": 1, \"epoch\": 0, \"loss\": 1, \"lr\": 0.1, \"seconds\": 1}\n";
   const std::string msg = test::error_of([&] { write_shortcut_comparison({dir / "plain"}, dir / "x.png"); });
   CHECK(test::contains(msg, "plain/log.jsonl has no shortcut lines"));
   write_report(dir / "plain");
   CHECK_FALSE(std::filesystem::exists(dir / "plain/report/shortcut.png"));
+  CHECK_FALSE(std::filesystem::exists(dir / "plain/report/shortcut_index.png"));
 }
 
 }  // namespace

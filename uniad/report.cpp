@@ -110,7 +110,7 @@ void plot_training(const RunLog& log, const std::string& out_dir, std::vector<st
       plots.push_back(out_dir + "/test_metrics.png");
     }
   }
-  if (write_shortcut_plot(log, out_dir + "/shortcut.png")) plots.push_back(out_dir + "/shortcut.png");
+  for (const std::string& path : write_shortcut_plots(log, out_dir)) plots.push_back(path);
 }
 
 // ---- the evaluation ----

@@ -15,8 +15,9 @@
 //                                        validation loss per epoch, log y axis
 //   RUN_DIR/report/lr.png                learning rate per step
 //   RUN_DIR/report/test_metrics.png      tracked test metrics per epoch, when present
-//   RUN_DIR/report/shortcut.png          the shortcut lab's errors, copy index and AUROCs per
-//                                        epoch, when present (uniad/report_shortcut.h)
+//   RUN_DIR/report/shortcut.png          the shortcut lab's errors per epoch (log y), and
+//   RUN_DIR/report/shortcut_index.png    its copy index and test AUROCs, when the log has them
+//                                        (uniad/report_shortcut.h)
 //   RUN_DIR/report/per_class_image.png   image AUROC per class, one bar per method
 //   RUN_DIR/report/per_class_pixel.png   pixel AUROC per class, one bar per method
 //   RUN_DIR/report/per_defect.png        image and pixel AUROC per defect kind (UniAD)

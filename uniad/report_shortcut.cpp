@@ -13,16 +13,17 @@ namespace uniad {
 
 namespace {
 
-// The quantities of a shortcut line in legend order, with their legend titles.
-const std::vector<std::pair<std::string, std::string>>& shortcut_columns() {
-  static const std::vector<std::pair<std::string, std::string>> columns = {
-      {"normal_val", "normal validation"}, {"anomalous", "anomalous regions"},
-      {"defect_normal", "normal regions of defective images"}, {"ood_gaussian", "OOD: Gaussian"},
-      {"ood_shuffled", "OOD: shuffled tokens"}, {"ood_classes", "OOD: other classes"},
-      {"copy_index", "copy index (anomalous / normal)"}, {"image_auroc", "image AUROC"},
-      {"pixel_auroc", "pixel AUROC"}};
-  return columns;
-}
+using Columns = std::vector<std::pair<std::string, std::string>>;  // key, legend title
+
+// The errors of a shortcut line in legend order.
+const Columns kErrorColumns = {
+    {"normal_val", "normal validation"}, {"anomalous", "anomalous regions"},
+    {"defect_normal", "normal regions of defective images"}, {"ood_gaussian", "OOD: Gaussian"},
+    {"ood_shuffled", "OOD: shuffled tokens"}, {"ood_classes", "OOD: other classes"}};
+// The summary numbers, on a linear axis.
+const Columns kIndexColumns = {
+    {"copy_index", "copy index (anomalous / normal validation)"}, {"image_auroc", "image AUROC"},
+    {"pixel_auroc", "pixel AUROC"}};
 
 // Value `key` of each line as a curve over epochs (lines without it are left out).
 LineSeries curve(const std::vector<LogTest>& lines, const std::string& key, const std::string& label) {
@@ -38,17 +39,23 @@ LineSeries curve(const std::vector<LogTest>& lines, const std::string& key, cons
 
 }  // namespace
 
-bool write_shortcut_plot(const RunLog& log, const std::string& path) {
-  if (log.shortcuts.empty()) return false;
-  LinePlot plot{"Identical-shortcut lab: reconstruction error per token", "epoch",
-                "mean squared error; index; AUROC (log scale)", {}, true};
-  for (const auto& [key, title] : shortcut_columns()) {
-    LineSeries s = curve(log.shortcuts, key, title);
-    if (!s.x.empty()) plot.series.push_back(s);
-  }
-  if (plot.series.empty()) return false;
-  write_line_plot(path, plot);
-  return true;
+std::vector<std::string> write_shortcut_plots(const RunLog& log, const std::string& out_dir) {
+  std::vector<std::string> written;
+  if (log.shortcuts.empty()) return written;
+  auto draw = [&](LinePlot plot, const Columns& columns, const std::string& name) {
+    for (const auto& [key, title] : columns) {
+      LineSeries s = curve(log.shortcuts, key, title);
+      if (!s.x.empty()) plot.series.push_back(s);
+    }
+    if (plot.series.empty()) return;
+    write_line_plot(out_dir + "/" + name, plot);
+    written.push_back(out_dir + "/" + name);
+  };
+  draw({"Identical-shortcut lab: reconstruction error per token", "epoch", "mean squared error (log scale)", {}, true},
+       kErrorColumns, "shortcut.png");
+  draw({"Identical-shortcut lab: copy index and test AUROC", "epoch", "index; AUROC", {}, false}, kIndexColumns,
+       "shortcut_index.png");
+  return written;
 }
 
 std::string run_network(const std::string& run_dir) {

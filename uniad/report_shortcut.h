@@ -8,9 +8,10 @@
 
 namespace uniad {
 
-// One run: every logged quantity (errors, copy index, AUROCs) per epoch, log y axis, written to
-// `path`. Returns false (and writes nothing) when the log has no shortcut lines.
-bool write_shortcut_plot(const RunLog& log, const std::string& path);
+// One run, per epoch: OUT_DIR/shortcut.png, the six errors (log y axis), and
+// OUT_DIR/shortcut_index.png, the copy index with the test AUROCs. Returns the paths written
+// (none when the log has no shortcut lines).
+std::vector<std::string> write_shortcut_plots(const RunLog& log, const std::string& out_dir);
 
 // The legend label of a run folder: model.network of RUN_DIR/config.json ("?" when unreadable).
 std::string run_network(const std::string& run_dir);
