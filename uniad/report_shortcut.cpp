@@ -71,7 +71,7 @@ void write_shortcut_comparison(const std::vector<std::string>& run_dirs, const s
   std::map<std::string, int> uses;
   for (const std::string& dir : run_dirs) ++uses[run_network(dir)];
   LinePlot plot{"Copy index per run (anomalous / normal validation error)", "epoch",
-                "copy index (log scale; near 1 = copies anomalies)", {}, true};
+                "copy index (1: copies anomalies)", {}, false};
   for (const std::string& dir : run_dirs) {
     const RunLog log = read_run_log(dir + "/log.jsonl");
     UNIAD_CHECK(!log.shortcuts.empty(), dir, "/log.jsonl has no shortcut lines: train it with --set "
