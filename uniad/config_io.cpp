@@ -53,6 +53,7 @@ void visit_fields(RunConfig& c, Visit&& visit) {
   visit("train", "max_minutes", t.max_minutes);
   visit("train", "threads", t.threads);
   visit("train", "track_test_every", t.track_test_every);
+  visit("train", "shortcut_every", t.shortcut_every);
   DataConfig& d = c.data;
   visit("data", "features", d.features);
   visit("data", "features_config", d.features_config);

@@ -15,6 +15,7 @@
 #include "uniad/metrics.h"
 #include "uniad/plot.h"
 #include "uniad/report_page.h"
+#include "uniad/report_shortcut.h"
 
 namespace uniad {
 
@@ -109,6 +110,7 @@ void plot_training(const RunLog& log, const std::string& out_dir, std::vector<st
       plots.push_back(out_dir + "/test_metrics.png");
     }
   }
+  for (const std::string& path : write_shortcut_plots(log, out_dir)) plots.push_back(path);
 }
 
 // ---- the evaluation ----

@@ -6,7 +6,8 @@
 //   RUN_DIR/log.jsonl            the trainer's log: step lines {"step","epoch","loss","lr","seconds"},
 //                                validation lines {"epoch","val_loss","best","seconds"}, and
 //                                test-metric lines {"epoch","test": {"image_auroc",...}} when the
-//                                run tracked them (train.track_test_every)
+//                                run tracked them (train.track_test_every), and shortcut-lab lines
+//                                {"epoch","shortcut": {...}} (train.shortcut_every)
 //   RUN_DIR/eval/metrics.json    written by `uniad eval` (schema: docs/main_job.md)
 //   RUN_DIR/eval/heatmaps/*.png  composites written by `uniad eval`
 // Writes:
@@ -14,6 +15,9 @@
 //                                        validation loss per epoch, log y axis
 //   RUN_DIR/report/lr.png                learning rate per step
 //   RUN_DIR/report/test_metrics.png      tracked test metrics per epoch, when present
+//   RUN_DIR/report/shortcut.png          the shortcut lab's errors per epoch (log y), and
+//   RUN_DIR/report/shortcut_index.png    its copy index and test AUROCs, when the log has them
+//                                        (uniad/report_shortcut.h)
 //   RUN_DIR/report/per_class_image.png   image AUROC per class, one bar per method
 //   RUN_DIR/report/per_class_pixel.png   pixel AUROC per class, one bar per method
 //   RUN_DIR/report/per_defect.png        image and pixel AUROC per defect kind (UniAD)

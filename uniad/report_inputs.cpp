@@ -35,12 +35,13 @@ int64_t integer(const json& obj, const char* key, const std::string& where) {
   return it->get<int64_t>();
 }
 
-LogTest parse_test_line(const json& j, const std::string& where) {
+// A line {"epoch", KEY: {name: number, ...}}: KEY is "test" or "shortcut".
+LogTest parse_test_line(const json& j, const char* key, const std::string& where) {
   LogTest t;
   t.epoch = integer(j, "epoch", where);
   t.seconds = j.contains("seconds") ? number(j, "seconds", where) : kNaN;
-  const json& metrics = j["test"];
-  UNIAD_CHECK(metrics.is_object(), where, ": field \"test\" is ", metrics.type_name(), ", expected an object");
+  const json& metrics = j[key];
+  UNIAD_CHECK(metrics.is_object(), where, ": field \"", key, "\" is ", metrics.type_name(), ", expected an object");
   for (const auto& [key, value] : metrics.items()) {
     if (!value.is_number() && !value.is_null()) continue;  // e.g. a class name: not plottable
     t.metrics.emplace_back(key, value.is_null() ? kNaN : value.get<double>());
@@ -125,10 +126,15 @@ RunLog read_run_log(const std::string& path) {
       log.validations.push_back(v);
       seconds = v.seconds;
     } else if (j.contains("test")) {
-      LogTest t = parse_test_line(j, where);
+      LogTest t = parse_test_line(j, "test", where);
       while (!log.tests.empty() && log.tests.back().epoch >= t.epoch) log.tests.pop_back();
       seconds = t.seconds;
       log.tests.push_back(std::move(t));
+    } else if (j.contains("shortcut")) {
+      LogTest t = parse_test_line(j, "shortcut", where);
+      while (!log.shortcuts.empty() && log.shortcuts.back().epoch >= t.epoch) log.shortcuts.pop_back();
+      seconds = t.seconds;
+      log.shortcuts.push_back(std::move(t));
     } else if (j.contains("step")) {
       LogStep s{integer(j, "step", where), integer(j, "epoch", where), number(j, "loss", where),
                 number(j, "lr", where), number(j, "seconds", where)};
@@ -141,7 +147,7 @@ RunLog read_run_log(const std::string& path) {
     } else if (j.contains("budget")) {
       // The trainer fitted the epochs to the time budget: nothing to plot.
     } else {
-      UNIAD_CHECK(false, where, ": a line with neither \"step\", \"val_loss\", \"test\" nor \"budget\"");
+      UNIAD_CHECK(false, where, ": a line with neither \"step\", \"val_loss\", \"test\", \"shortcut\" nor \"budget\"");
     }
     // Each training session's clock starts at zero: add up the sessions.
     if (std::isfinite(seconds)) {

@@ -27,6 +27,9 @@ struct RunLog {
   std::vector<LogStep> steps;
   std::vector<LogValidation> validations;
   std::vector<LogTest> tests;
+  // {"epoch", "shortcut": {"normal_val", "anomalous", ..., "copy_index"}} lines of the
+  // identical-shortcut lab (train.shortcut_every, uniad/shortcut_lab.h), same layout as tests.
+  std::vector<LogTest> shortcuts;
   double seconds = 0;  // wall time of all training sessions (a resumed run restarts its clock)
   int resumes = 0;     // times the log goes back in steps: lines a resumed run redid are dropped
 };

@@ -23,6 +23,7 @@ void TrainConfig::validate() const {
   UNIAD_CHECK(val_every >= 0, "train.val_every must be >= 0, got ", val_every);
   UNIAD_CHECK(max_minutes >= 0, "train.max_minutes must be >= 0, got ", max_minutes);
   UNIAD_CHECK(track_test_every >= 0, "train.track_test_every must be >= 0, got ", track_test_every);
+  UNIAD_CHECK(shortcut_every >= 0, "train.shortcut_every must be >= 0 (0: off), got ", shortcut_every);
   UNIAD_CHECK(threads >= 0, "train.threads must be >= 0, got ", threads);
 }
 

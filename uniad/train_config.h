@@ -25,6 +25,9 @@ struct TrainConfig {
   // Diagnostics for learning curves only, never for model selection: every N epochs score the
   // test set and log its metrics (0: never). Checkpoints are chosen by validation loss alone.
   int64_t track_test_every = 0;
+  // The identical-shortcut lab (uniad/shortcut_lab.h, docs/shortcut_lab.md): every N epochs log
+  // the reconstruction error on normal, anomalous and out-of-distribution inputs (0: never).
+  int64_t shortcut_every = 0;
 
   void validate() const;  // throws naming the field
 };

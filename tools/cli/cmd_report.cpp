@@ -47,6 +47,7 @@ void add_report(CLI::App& app) {
       "and when present RUN_DIR/config.json, RUN_DIR/eval/metrics.json and RUN_DIR/eval/heatmaps/*.png "
       "(written by `uniad eval`). Missing optional inputs are named in the report, not errors.\n"
       "Writes RUN_DIR/report/: loss.png, lr.png, test_metrics.png (when the log tracked test metrics), "
+      "shortcut.png and shortcut_index.png (when the log has identical-shortcut lab lines, train.shortcut_every), "
       "per_class_image.png, per_class_pixel.png, per_defect.png (with an evaluation), report.md and report.html "
       "(headline numbers, per-class and per-defect tables, the plots, up to 12 heat maps, the configuration).");
   cmd->add_option("RUN_DIR", *run_dir, "Run folder written by `uniad train`")->required()->check(CLI::ExistingDirectory);

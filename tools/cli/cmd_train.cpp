@@ -3,9 +3,11 @@
 //
 // Unified multi-class training on a feature cache (built first when missing): the trainer
 // (uniad/trainer.h) does the work; this file finds the data, draws the progress bar, optionally
-// tracks test metrics for learning curves, and prints the summary.
+// tracks test metrics for learning curves and the identical-shortcut lab
+// (train.shortcut_every, uniad/shortcut_lab.h), and prints the summary.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -18,6 +20,7 @@
 #include "tools/cli/run_data.h"
 #include "uniad/checkpoint.h"
 #include "uniad/evaluate.h"
+#include "uniad/shortcut_lab.h"
 #include "uniad/trainer.h"
 
 namespace uniad::cli {
@@ -62,6 +65,33 @@ void prepare_run_dir(const std::string& dir, const TrainOptions& o) {
   for (const char* name : {"log.jsonl", "last.h5", "best.h5", "threshold.json"}) fs::remove(dir + "/" + name);
 }
 
+// The identical-shortcut probe of a run (uniad/shortcut_lab.h): the trainer's held-out normal
+// images, the test split, and the normal training images of the cache's other classes (read and
+// standardised as the run's own), each OOD set subsampled to 256 images.
+ShortcutProbe make_run_probe(const RunConfig& config, const std::string& cache, const data::FeatureSplit& train,
+                             const data::FeatureSplit& test) {
+  const Split split = validation_split(train.features.size(0), config.train.val_fraction, config.train.seed);
+  const Tensor val = split.val.empty() ? Tensor() : take_rows(train.features, split.val);  // [Nv, C, G, G]
+  Tensor others;
+  const std::vector<std::string> mine = split_classes(config.data.classes);
+  if (!mine.empty()) {
+    std::vector<std::string> rest;
+    for (const std::string& name : data::read_feature_cache_info(cache).class_names)
+      if (std::find(mine.begin(), mine.end(), name) == mine.end()) rest.push_back(name);
+    if (!rest.empty()) {
+      others = data::read_feature_split(cache, "train", rest).features;  // [No, C, G, G]
+      if (config.data.standardize) others = run_standardizer(config, cache).apply(others);
+    }
+  }
+  const ShortcutProbe probe = make_shortcut_probe(train.features, val, test, others, {config.train.seed, 256});
+  std::fprintf(stderr, "shortcut lab: %lld normal validation, %lld test, %lld Gaussian, %lld shuffled, %lld other-class "
+               "images\n", (long long)probe.normal_val.size(0), (long long)probe.test.size(0),
+               (long long)probe.ood_gaussian.size(0), (long long)probe.ood_shuffled.size(0),
+               (long long)(probe.ood_classes.defined() ? probe.ood_classes.size(0) : 0));
+  for (const std::string& note : probe.notes) std::fprintf(stderr, "shortcut lab: %s\n", note.c_str());
+  return probe;
+}
+
 void run_train(const TrainOptions& o) {
   std::string source;
   const RunConfig config = resolve_config(o, source);
@@ -89,17 +119,22 @@ void run_train(const TrainOptions& o) {
   };
 
   data::FeatureSplit test;
-  const int64_t every = config.train.track_test_every;
-  if (every > 0) {
-    test = read_run_split(config, cache, "test");
-    trainer.on_epoch = [&](int64_t epoch) {
-      if (epoch % every != 0 && epoch != trainer.config().train.epochs) return;
+  const int64_t every = config.train.track_test_every, shortcut_every = config.train.shortcut_every;
+  if (every > 0 || shortcut_every > 0) test = read_run_split(config, cache, "test");
+  ShortcutProbe probe;
+  if (shortcut_every > 0) probe = make_run_probe(config, cache, train, test);
+  if (every > 0 || shortcut_every > 0) trainer.on_epoch = [&](int64_t epoch) {
+    const bool last = epoch == trainer.config().train.epochs;
+    if (every > 0 && (epoch % every == 0 || last)) {
       const ScoredSplit scored =
           score_features(test.features, reconstruction_map(trainer.model()), test.mask_size, config.eval);
       const nlohmann::json mean = to_json(evaluate_split(test, scored))["mean"];
       trainer.log({{"epoch", epoch}, {"test", mean}});
-    };
-  }
+    }
+    if (shortcut_every > 0 && (epoch % shortcut_every == 0 || last))
+      trainer.log({{"epoch", epoch},
+                   {"shortcut", shortcut_epoch(probe, test, reconstruction_map(trainer.model()), config.eval)}});
+  };
 
   const TrainResult r = trainer.fit(train.features, o.resume);
   bar.finish();

@@ -29,5 +29,6 @@ struct FeaturesOptions {
 std::string run_features(const FeaturesOptions& options);
 void add_report(CLI::App& app);                     // uniad report
 void add_bench(CLI::App& app);                      // uniad bench
+void add_shortcut_plot(CLI::App& app);              // uniad shortcut-plot
 
 }  // namespace uniad::cli

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   uniad::cli::add_inspect(app);
   uniad::cli::add_report(app);
   uniad::cli::add_bench(app);
+  uniad::cli::add_shortcut_plot(app);
 
   try {
     app.parse(argc, argv);
