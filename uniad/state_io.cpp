@@ -60,7 +60,9 @@ void load_parameters(nn::Module& module, const h5::File& file, const std::string
 // one list of configurable fields; here they become attributes (booleans as 0/1 integers).
 void save_model_config(const ModelConfig& config, h5::File& file, const std::string& group) {
   if (!file.exists(group)) file.create_group(group);
-  const nlohmann::json fields = to_json(RunConfig{config, {}})["model"];
+  RunConfig run;
+  run.model = config;
+  const nlohmann::json fields = to_json(run)["model"];
   for (const auto& [name, value] : fields.items()) {
     if (value.is_string()) file.set_attr(group, name, value.get<std::string>());
     else if (value.is_number_float()) file.set_attr(group, name, value.get<double>());
