@@ -5,6 +5,8 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <utility>
 
 #include "data/cifar.h"
 #include "data/idx.h"
@@ -147,6 +149,25 @@ Dataset open_cifar10_dataset(const std::string& dir_arg, const std::string& spli
   };
   return open_unified_dataset("cifar10", dir, split, cifar10_class_names(), load_cifar10(dir, true),
                               load_cifar10(dir, false), names);
+}
+
+void subsample_per_class(Dataset& dataset, int64_t train_per_class, int64_t test_per_class) {
+  auto keep_first = [](std::vector<DataSample>& samples, int64_t n, bool by_defect) {
+    if (n <= 0) return;
+    std::map<std::pair<int, std::string>, int64_t> seen;  // (class, defect kind) -> kept so far
+    std::vector<DataSample> kept;
+    for (DataSample& s : samples)
+      if (seen[{s.class_id, by_defect ? s.defect : std::string()}]++ < n) kept.push_back(std::move(s));
+    samples = std::move(kept);
+  };
+  keep_first(dataset.train, train_per_class, false);
+  keep_first(dataset.test, test_per_class, true);
+  if (train_per_class > 0 || test_per_class > 0) {
+    dataset.description["train_per_class"] = train_per_class;
+    dataset.description["test_per_class"] = test_per_class;
+    dataset.description["train_kept"] = dataset.train.size();
+    dataset.description["test_kept"] = dataset.test.size();
+  }
 }
 
 Tensor load_sample_image(const DataSample& sample, int size) {

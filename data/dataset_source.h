@@ -50,6 +50,11 @@ struct Dataset {
 // the sorted class list. Errors are scan_mvtec's (missing root, unknown class, missing mask).
 Dataset open_mvtec_dataset(const std::string& root, const std::vector<std::string>& classes = {});
 
+// Keeps the first `train_per_class` training samples of each class and the first
+// `test_per_class` test samples of each (class, defect kind), in order (0: keep all). Records
+// both numbers and the new counts in description.
+void subsample_per_class(Dataset& dataset, int64_t train_per_class, int64_t test_per_class);
+
 // Fashion-MNIST's ten class names, by label.
 const std::vector<std::string>& fashion_mnist_class_names();
 

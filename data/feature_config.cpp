@@ -26,6 +26,8 @@ void visit_fields(FeatureCacheConfig& c, Visit&& visit) {
   visit("data", "split", c.data.split);
   visit("data", "input_size", c.data.input_size);
   visit("data", "eval_size", c.data.eval_size);
+  visit("data", "train_per_class", c.data.train_per_class);
+  visit("data", "test_per_class", c.data.test_per_class);
   visit("backbone", "name", c.backbone.name);
   visit("backbone", "weights", c.backbone.weights);
   visit("backbone", "blocks", c.backbone.blocks);
@@ -117,6 +119,8 @@ void FeatureCacheConfig::validate() const {
   UNIAD_CHECK(data.input_size >= 16 && data.input_size % 16 == 0, "data.input_size: must be a positive multiple of 16, got ",
               data.input_size);
   UNIAD_CHECK(data.eval_size >= 1 && data.eval_size <= 4096, "data.eval_size: must be 1-4096, got ", data.eval_size);
+  UNIAD_CHECK(data.train_per_class >= 0, "data.train_per_class: must be 0 (all) or positive, got ", data.train_per_class);
+  UNIAD_CHECK(data.test_per_class >= 0, "data.test_per_class: must be 0 (all) or positive, got ", data.test_per_class);
   UNIAD_CHECK(!backbone.name.empty(), "backbone.name: required");
   try {
     parse_input_scaling(backbone.scaling);
@@ -200,10 +204,17 @@ json feature_cache_identity(const FeatureCacheConfig& config) {
 }
 
 Dataset open_configured_dataset(const FeatureDataConfig& data) {
-  if (data.kind == "fashion-mnist") return open_fashion_mnist_dataset(data.root, data.split);
-  if (data.kind == "cifar10") return open_cifar10_dataset(data.root, data.split);
-  UNIAD_CHECK(data.kind == "mvtec", "data.kind: unknown kind '", data.kind, "' (choose mvtec, fashion-mnist or cifar10)");
-  return open_mvtec_dataset(data.root, data.classes);
+  Dataset d;
+  if (data.kind == "fashion-mnist") {
+    d = open_fashion_mnist_dataset(data.root, data.split);
+  } else if (data.kind == "cifar10") {
+    d = open_cifar10_dataset(data.root, data.split);
+  } else {
+    UNIAD_CHECK(data.kind == "mvtec", "data.kind: unknown kind '", data.kind, "' (choose mvtec, fashion-mnist or cifar10)");
+    d = open_mvtec_dataset(data.root, data.classes);
+  }
+  subsample_per_class(d, data.train_per_class, data.test_per_class);
+  return d;
 }
 
 }  // namespace uniad::data

@@ -2,7 +2,7 @@
 // The configuration of a feature cache run (`uniad features --config FILE`): a JSON object with
 // three sections, every key optional except data.root:
 //   {"data":     {"kind": "mvtec", "root": "textures", "classes": [], "split": "01234",
-//                 "input_size": 224, "eval_size": 224},
+//                 "input_size": 224, "eval_size": 224, "train_per_class": 0, "test_per_class": 0},
 //    "backbone": {"name": "mobilenet_v2", "weights": "weights/mobilenet_v2.h5", "blocks": [],
 //                 "scaling": "auto"},
 //    "features": {"batch_size": 16, "threads": 0, "out": ""}}
@@ -31,6 +31,10 @@ struct FeatureDataConfig {
   std::string split = "01234";       // fashion-mnist: the unified-protocol split
   int input_size = 224;              // S: images are resized to S x S for the backbone
   int eval_size = 224;               // S': masks are stored at S' x S'
+  // Subsets for quick experiments (0: everything): the first N training images of each class and
+  // the first N test images of each (class, defect kind), in the source's order.
+  int train_per_class = 0;
+  int test_per_class = 0;
 };
 
 struct FeatureBackboneConfig {

@@ -125,6 +125,17 @@ TEST_CASE("fashion-mnist: the unified protocol as a data set, and a feature cach
 
   CHECK(contains(error_of([&] { data::open_fashion_mnist_dataset(dir / "src", "123"); }), "unknown split"));
 
+  // data.train_per_class / test_per_class: the first N of each class (and defect kind), in order.
+  data::Dataset sub = d;
+  data::subsample_per_class(sub, 1, 0);
+  REQUIRE(sub.train.size() == 5);
+  CHECK(sub.train[0].file_name == d.train[0].file_name);
+  for (size_t i = 1; i < sub.train.size(); ++i) CHECK(sub.train[i].class_id != sub.train[i - 1].class_id);
+  CHECK(sub.test.size() == 10);
+  CHECK(sub.description["train_kept"] == 5);
+  data::subsample_per_class(sub, 0, 1);
+  CHECK(sub.test.size() == 10);  // one image per class already
+
   data::FeatureCacheConfig c;
   c.data.kind = "fashion-mnist";
   c.data.root = dir / "src";
