@@ -57,6 +57,30 @@ TEST_CASE("evaluate: per-class and per-defect rows agree with metrics on the han
   CHECK_THROWS_AS(evaluate_split(test, scored), Error);
 }
 
+TEST_CASE("evaluate: a one-class-vs-rest split (Fashion-MNIST, CIFAR-10) is measured as one pool") {
+  // Classes 0 and 1 normal, 2 and 3 anomalous, two images each; no defect pixels.
+  data::FeatureSplit test;
+  test.class_names = {"c0", "c1", "c2", "c3"};
+  test.mask_size = 2;
+  test.class_ids = {0, 0, 1, 1, 2, 2, 3, 3};
+  test.labels = {0, 0, 0, 0, 1, 1, 1, 1};
+  test.masks.assign(8 * 4, 0);
+  CHECK(is_one_class_vs_rest(test));
+  CHECK_FALSE(is_one_class_vs_rest(toy_split()));
+  ScoredSplit scored;
+  scored.count = 8;
+  scored.size = 2;
+  scored.maps.assign(8 * 4, 0.f);
+  scored.image_scores = {1, 5, 2, 3, 4, 6, 7, 8};  // only 4 < 5 loses: 15 of 16 pairs -> 0.9375
+  const EvaluationReport r = evaluate_split(test, scored);
+  REQUIRE(r.classes.size() == 1);
+  CHECK(r.classes[0].name == "all classes");
+  CHECK(r.mean.image.auroc == doctest::Approx(0.9375));
+  CHECK_FALSE(r.has_pixel);
+  REQUIRE(!r.notes.empty());
+  CHECK(r.notes.back().find("one AUROC over all 8 test images of 4 classes") != std::string::npos);
+}
+
 TEST_CASE("evaluate: score_features upsamples token maps and scores every image") {
   const Tensor features = test::randn({5, 3, 4, 4}, 3, DType::Float32);
   // A map function that returns the first channel as the token map.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 
 #include "autograd/variable.h"
 #include "tensor/error.h"
@@ -87,22 +89,45 @@ EvaluationReport evaluate_rows(const data::FeatureSplit& test, const ScoredSplit
 
 }  // namespace
 
+bool is_one_class_vs_rest(const data::FeatureSplit& test) {
+  std::map<int, std::set<int>> labels_of_class;
+  for (size_t i = 0; i < test.labels.size(); ++i) labels_of_class[test.class_ids[i]].insert(test.labels[i]);
+  if (labels_of_class.empty()) return false;
+  for (const auto& [cls, labels] : labels_of_class)
+    if (labels.size() > 1) return false;
+  return true;
+}
+
 EvaluationReport evaluate_split(const data::FeatureSplit& test, const ScoredSplit& scored, bool with_pixel) {
   check_matches(test, scored);
   // The whole split: point at the scored maps and the cache's masks instead of copying them.
   const std::vector<uint8_t> labels(test.labels.begin(), test.labels.end());
-  const std::vector<int64_t> class_ids(test.class_ids.begin(), test.class_ids.end());
+  std::vector<int64_t> class_ids(test.class_ids.begin(), test.class_ids.end());
   EvaluationInput in;
   in.image_scores = scored.image_scores;
   in.image_labels = labels;
   in.class_ids = class_ids;
   in.class_names = test.class_names;
+  const bool pooled = is_one_class_vs_rest(test);
+  if (pooled) {
+    // Every class is wholly normal or wholly anomalous (Fashion-MNIST, CIFAR-10): a per-class
+    // AUROC is undefined, so the whole split is measured at once, as the paper does, and there
+    // are no defect pixels to measure.
+    std::fill(class_ids.begin(), class_ids.end(), 0);
+    in.class_names = {"all classes"};
+    with_pixel = false;
+  }
   if (with_pixel) {
     in.maps = scored.maps;
     in.masks = test.masks;
     in.height = in.width = scored.size;
   }
-  return evaluate_per_class(in);
+  EvaluationReport report = evaluate_per_class(in);
+  if (pooled)
+    report.notes.push_back(cat("every class is wholly normal or wholly anomalous: one AUROC over all ", labels.size(),
+                               " test images of ", std::set<int>(test.class_ids.begin(), test.class_ids.end()).size(),
+                               " classes, no pixel metrics"));
+  return report;
 }
 
 EvaluationReport evaluate_per_defect(const data::FeatureSplit& test, const ScoredSplit& scored) {

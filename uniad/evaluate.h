@@ -37,7 +37,12 @@ ImageScore parse_image_score(const std::string& name);  // max_avg_pool | mean |
 ScoredSplit score_features(const Tensor& features, const MapFunction& map, int64_t size, const EvalConfig& eval,
                            const data::ProgressFn& progress = {});
 
-// Metrics per class of a scored test split (masks from the cache, resized already).
+// Whether every class of the split is wholly normal or wholly anomalous (the one-class-vs-rest
+// protocols of Fashion-MNIST and CIFAR-10).
+bool is_one_class_vs_rest(const data::FeatureSplit& test);
+
+// Metrics per class of a scored test split (masks from the cache, resized already). A
+// one-class-vs-rest split is measured as one pool ("all classes"), image metrics only.
 // with_pixel = false skips the pixel metrics and AUPRO (fast, for tracking).
 EvaluationReport evaluate_split(const data::FeatureSplit& test, const ScoredSplit& scored, bool with_pixel = true);
 
