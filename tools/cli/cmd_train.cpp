@@ -65,33 +65,6 @@ void prepare_run_dir(const std::string& dir, const TrainOptions& o) {
   for (const char* name : {"log.jsonl", "last.h5", "best.h5", "threshold.json"}) fs::remove(dir + "/" + name);
 }
 
-// The identical-shortcut probe of a run (uniad/shortcut_lab.h): the trainer's held-out normal
-// images, the test split, and the normal training images of the cache's other classes (read and
-// standardised as the run's own), each OOD set subsampled to 256 images.
-ShortcutProbe make_run_probe(const RunConfig& config, const std::string& cache, const data::FeatureSplit& train,
-                             const data::FeatureSplit& test) {
-  const Split split = validation_split(train.features.size(0), config.train.val_fraction, config.train.seed);
-  const Tensor val = split.val.empty() ? Tensor() : take_rows(train.features, split.val);  // [Nv, C, G, G]
-  Tensor others;
-  const std::vector<std::string> mine = split_classes(config.data.classes);
-  if (!mine.empty()) {
-    std::vector<std::string> rest;
-    for (const std::string& name : data::read_feature_cache_info(cache).class_names)
-      if (std::find(mine.begin(), mine.end(), name) == mine.end()) rest.push_back(name);
-    if (!rest.empty()) {
-      others = data::read_feature_split(cache, "train", rest).features;  // [No, C, G, G]
-      if (config.data.standardize) others = run_standardizer(config, cache).apply(others);
-    }
-  }
-  const ShortcutProbe probe = make_shortcut_probe(train.features, val, test, others, {config.train.seed, 256});
-  std::fprintf(stderr, "shortcut lab: %lld normal validation, %lld test, %lld Gaussian, %lld shuffled, %lld other-class "
-               "images\n", (long long)probe.normal_val.size(0), (long long)probe.test.size(0),
-               (long long)probe.ood_gaussian.size(0), (long long)probe.ood_shuffled.size(0),
-               (long long)(probe.ood_classes.defined() ? probe.ood_classes.size(0) : 0));
-  for (const std::string& note : probe.notes) std::fprintf(stderr, "shortcut lab: %s\n", note.c_str());
-  return probe;
-}
-
 void run_train(const TrainOptions& o) {
   std::string source;
   const RunConfig config = resolve_config(o, source);
