@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 
 #include "tensor/error.h"
 #include "uniad/checkpoint.h"
+#include "uniad/evaluate.h"
 #include "uniad/trainer.h"
 
 namespace uniad {
@@ -71,6 +73,27 @@ ShortcutProbe make_run_probe(const RunConfig& config, const std::string& cache, 
                (long long)(probe.ood_classes.defined() ? probe.ood_classes.size(0) : 0));
   for (const std::string& note : probe.notes) std::fprintf(stderr, "shortcut lab: %s\n", note.c_str());
   return probe;
+}
+
+void install_epoch_diagnostics(Trainer& trainer, const RunConfig& config, const std::string& cache,
+                               const data::FeatureSplit& train) {
+  const int64_t every = config.train.track_test_every, shortcut_every = config.train.shortcut_every;
+  if (every <= 0 && shortcut_every <= 0) return;
+  auto test = std::make_shared<data::FeatureSplit>(read_run_split(config, cache, "test"));
+  auto probe = std::make_shared<ShortcutProbe>();
+  if (shortcut_every > 0) *probe = make_run_probe(config, cache, train, *test);
+  trainer.on_epoch = [&trainer, config, test, probe, every, shortcut_every](int64_t epoch) {
+    const bool last = epoch == trainer.config().train.epochs;
+    if (every > 0 && (epoch % every == 0 || last)) {
+      const ScoredSplit scored =
+          score_features(test->features, reconstruction_map(trainer.model()), test->mask_size, config.eval);
+      const nlohmann::json mean = to_json(evaluate_split(*test, scored))["mean"];
+      trainer.log({{"epoch", epoch}, {"test", mean}});
+    }
+    if (shortcut_every > 0 && (epoch % shortcut_every == 0 || last))
+      trainer.log({{"epoch", epoch},
+                   {"shortcut", shortcut_epoch(*probe, *test, reconstruction_map(trainer.model()), config.eval)}});
+  };
 }
 
 }  // namespace uniad

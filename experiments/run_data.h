@@ -33,4 +33,13 @@ FeatureStandardizer run_standardizer(const RunConfig& config, const std::string&
 ShortcutProbe make_run_probe(const RunConfig& config, const std::string& cache, const data::FeatureSplit& train,
                              const data::FeatureSplit& test);
 
+class Trainer;
+
+// The per-epoch diagnostics a run's configuration asks for, installed as trainer.on_epoch:
+// train.track_test_every (test metrics, "test" lines of log.jsonl) and train.shortcut_every (the
+// identical-shortcut lab, "shortcut" lines). Reads the test split and builds the probe first;
+// a no-op when both are 0.
+void install_epoch_diagnostics(Trainer& trainer, const RunConfig& config, const std::string& cache,
+                               const data::FeatureSplit& train);
+
 }  // namespace uniad

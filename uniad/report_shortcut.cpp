@@ -66,18 +66,22 @@ std::string run_network(const std::string& run_dir) {
   return j["model"]["network"].get<std::string>();
 }
 
-void write_shortcut_comparison(const std::vector<std::string>& run_dirs, const std::string& path) {
+void write_shortcut_comparison(const std::vector<std::string>& run_dirs, const std::string& path,
+                               const std::vector<std::string>& labels) {
   UNIAD_CHECK(!run_dirs.empty(), "shortcut comparison: no run folders given");
+  UNIAD_CHECK(labels.empty() || labels.size() == run_dirs.size(), "shortcut comparison: ", labels.size(),
+              " labels for ", run_dirs.size(), " runs");
   std::map<std::string, int> uses;
   for (const std::string& dir : run_dirs) ++uses[run_network(dir)];
   LinePlot plot{"Copy index per run (anomalous / normal validation error)", "epoch",
                 "copy index (1: copies anomalies)", {}, false};
-  for (const std::string& dir : run_dirs) {
+  for (size_t i = 0; i < run_dirs.size(); ++i) {
+    const std::string& dir = run_dirs[i];
     const RunLog log = read_run_log(dir + "/log.jsonl");
     UNIAD_CHECK(!log.shortcuts.empty(), dir, "/log.jsonl has no shortcut lines: train it with --set "
                 "train.shortcut_every=N");
-    std::string label = run_network(dir);
-    if (uses[label] > 1) {
+    std::string label = labels.empty() ? run_network(dir) : labels[i];
+    if (labels.empty() && uses[label] > 1) {
       std::filesystem::path folder = std::filesystem::path(dir).lexically_normal();
       if (folder.filename().empty()) folder = folder.parent_path();  // "runs/mlp/"
       label += " (" + folder.filename().string() + ")";

@@ -18,7 +18,9 @@ std::string run_network(const std::string& run_dir);
 
 // Several runs: the copy index (anomalous / normal_val) per epoch, one line per run labelled
 // with its model.network (plus the folder name when two runs share a network), written to
-// `path`. Errors name a run without log.jsonl or without shortcut lines.
-void write_shortcut_comparison(const std::vector<std::string>& run_dirs, const std::string& path);
+// `path`; `labels` (one per run) replace those legends. Errors name a run without log.jsonl or
+// without shortcut lines.
+void write_shortcut_comparison(const std::vector<std::string>& run_dirs, const std::string& path,
+                               const std::vector<std::string>& labels = {});
 
 }  // namespace uniad

@@ -91,23 +91,7 @@ void run_train(const TrainOptions& o) {
     bar.update(r.step, r.epochs * r.steps_per_epoch);
   };
 
-  data::FeatureSplit test;
-  const int64_t every = config.train.track_test_every, shortcut_every = config.train.shortcut_every;
-  if (every > 0 || shortcut_every > 0) test = read_run_split(config, cache, "test");
-  ShortcutProbe probe;
-  if (shortcut_every > 0) probe = make_run_probe(config, cache, train, test);
-  if (every > 0 || shortcut_every > 0) trainer.on_epoch = [&](int64_t epoch) {
-    const bool last = epoch == trainer.config().train.epochs;
-    if (every > 0 && (epoch % every == 0 || last)) {
-      const ScoredSplit scored =
-          score_features(test.features, reconstruction_map(trainer.model()), test.mask_size, config.eval);
-      const nlohmann::json mean = to_json(evaluate_split(test, scored))["mean"];
-      trainer.log({{"epoch", epoch}, {"test", mean}});
-    }
-    if (shortcut_every > 0 && (epoch % shortcut_every == 0 || last))
-      trainer.log({{"epoch", epoch},
-                   {"shortcut", shortcut_epoch(probe, test, reconstruction_map(trainer.model()), config.eval)}});
-  };
+  install_epoch_diagnostics(trainer, config, cache, train);
 
   const TrainResult r = trainer.fit(train.features, o.resume);
   bar.finish();

@@ -30,5 +30,7 @@ std::string run_features(const FeaturesOptions& options);
 void add_report(CLI::App& app);                     // uniad report
 void add_bench(CLI::App& app);                      // uniad bench
 void add_shortcut_plot(CLI::App& app);              // uniad shortcut-plot
+// uniad ablate; argv is kept for the command line written above each table
+void add_ablate(CLI::App& app, int argc, const char* const* argv);
 
 }  // namespace uniad::cli
