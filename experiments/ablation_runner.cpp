@@ -77,6 +77,7 @@ TrainedModel train_one(const RunConfig& config, const std::string& cache, const 
   m.result = m.trainer->fit(train.features);
   m.trainer->on_step = nullptr;
   m.trainer->on_epoch = nullptr;  // it refers to this function's locals
+  m.trainer->model().eval();       // measured as trained: no jitter, no dropout
   return m;
 }
 

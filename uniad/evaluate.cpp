@@ -12,6 +12,8 @@ namespace uniad {
 
 MapFunction reconstruction_map(const ReconstructionModel& model) {
   return [&model](const Tensor& features) {
+    // In training mode feature jitter and dropout would change every score.
+    UNIAD_CHECK(!model.is_training(), "reconstruction_map: the model is in training mode; call eval() first");
     ag::NoGradGuard no_grad;
     const Tensor reconstruction = model.forward(features).data();  // [b, C, G, G]
     return anomaly_map(features, reconstruction);                  // [b, 1, G, G]
