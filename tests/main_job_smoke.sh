@@ -68,6 +68,20 @@ for f in run/report/report.html run/report/report.md run/report/loss.png run/rep
   [ -f "$f" ] || fail "missing $f"; done
 grep -q "^uniad" report.log || fail "report printed no headline"
 
+# uniad ablate on the same cache: the unified suite (one model, then one per class) with the
+# tiny model; configs/ are relative to the repository. A second run finds both cells done.
+tiny=(--set "data.features=$tmp/cache.h5" --set model.grid_h=4 --set model.grid_w=4 --set model.mask_window=3
+      --set model.hidden_dim=16 --set model.heads=2 --set model.ffn_dim=32 --set train.epochs=2 --set train.batch_size=4)
+(cd "$root" && "$uniad" ablate --suite unified --out "$tmp/abl" "${tiny[@]}") > ablate.log 2>&1 || { cat ablate.log; fail "ablate"; }
+for f in abl/table.md abl/table.csv abl/results.csv abl/runs/textures/unified/seed0/result.json abl/runs/textures/unified/seed1/last.h5; do
+  [ -f "$f" ] || fail "missing $f"; done
+[ "$(ls -d abl/runs/textures/per_class/seed0/*/ | wc -l)" = 2 ] || fail "expected one model folder per class"
+grep -q "| \*\*unified\*\* |" abl/table.md || { cat abl/table.md; fail "no baseline row in table.md"; }
+[ "$(wc -l < abl/results.csv)" = 5 ] || fail "expected 4 cells in results.csv"
+(cd "$root" && "$uniad" ablate --suite unified --out "$tmp/abl" "${tiny[@]}") > ablate2.log 2>&1 || { cat ablate2.log; fail "ablate again"; }
+grep -q "epoch [0-9]*/" ablate2.log && { cat ablate2.log; fail "the second ablate run trained again"; }
+expect_error "no 'window7'" "$uniad" ablate --suite mask --variants window7 --dry-run
+
 # The errors a user meets first.
 expect_error "model.feature_channels" "$uniad" train --config run.json --out run2 --set model.feature_channels=272
 expect_error "unknown key 'train.learning_rate'" "$uniad" train --config run.json --out run3 --set train.learning_rate=1
