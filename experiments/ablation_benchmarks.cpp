@@ -1,6 +1,6 @@
 #include "experiments/ablation_benchmarks.h"
 
-#include "tensor/error.h"
+#include "experiments/find_named.h"
 
 namespace uniad {
 
@@ -63,21 +63,11 @@ const std::vector<AblationBenchmark>& ablation_benchmarks() {
 }
 
 const AblationBenchmark& find_ablation_benchmark(const std::string& name) {
-  std::string known;
-  for (const AblationBenchmark& b : ablation_benchmarks()) {
-    if (b.name == name) return b;
-    known += (known.empty() ? "" : ", ") + b.name;
-  }
-  throw Error(cat("--benchmark: unknown benchmark '", name, "' (choose ", known, ")"));
+  return find_named(ablation_benchmarks(), name, "--benchmark");
 }
 
 const AblationPreset& find_ablation_preset(const AblationBenchmark& benchmark, const std::string& name) {
-  std::string known;
-  for (const AblationPreset& p : benchmark.presets) {
-    if (p.name == name) return p;
-    known += (known.empty() ? "" : ", ") + p.name;
-  }
-  throw Error(cat("--preset: benchmark ", benchmark.name, " has no preset '", name, "' (choose ", known, ")"));
+  return find_named(benchmark.presets, name, "--preset (benchmark " + benchmark.name + ")");
 }
 
 }  // namespace uniad

@@ -9,6 +9,7 @@
 
 #include "experiments/run_data.h"
 #include "tensor/error.h"
+#include "tensor/text_file.h"
 #include "uniad/evaluate.h"
 
 namespace uniad {
@@ -16,16 +17,6 @@ namespace uniad {
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    UNIAD_CHECK(out.good(), tmp, ": cannot write");
-  }
-  fs::rename(tmp, path);
-}
 
 bool wanted(const std::vector<std::string>& filter, const std::string& name) {
   return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
@@ -162,7 +153,7 @@ AblationResult reuse_ablation_result(const AblationCell& cell, const std::string
   j["result"] = to_json(r);
   j["result"]["per_class"] = cell.variant->per_class;
   j["reused_from"] = from_run_dir;
-  write_text_atomically(cell.run_dir + "/result.json", j.dump(2) + "\n");
+  write_text_file_atomically(cell.run_dir + "/result.json", j.dump(2) + "\n");
   return r;
 }
 
@@ -275,7 +266,7 @@ AblationResult run_ablation_cell(const AblationCell& cell, const AblationStepFn&
   }
   nlohmann::json doc = {{"result", to_json(r)}, {"metrics", to_json(report)}, {"config", to_json(cell.config)}};
   doc["result"]["per_class"] = cell.variant->per_class;
-  write_text_atomically(cell.run_dir + "/result.json", doc.dump(2) + "\n");
+  write_text_file_atomically(cell.run_dir + "/result.json", doc.dump(2) + "\n");
   return r;
 }
 

@@ -1,6 +1,6 @@
 #include "experiments/ablation_suites.h"
 
-#include "tensor/error.h"
+#include "experiments/find_named.h"
 
 namespace uniad {
 
@@ -74,12 +74,7 @@ const std::vector<AblationSuite>& ablation_suites() {
 }
 
 const AblationSuite& find_ablation_suite(const std::string& name) {
-  std::string known;
-  for (const AblationSuite& s : ablation_suites()) {
-    if (s.name == name) return s;
-    known += (known.empty() ? "" : ", ") + s.name;
-  }
-  throw Error(cat("--suite: unknown suite '", name, "' (choose ", known, ", or all)"));
+  return find_named(ablation_suites(), name, "--suite", ", or all");
 }
 
 }  // namespace uniad

@@ -69,7 +69,7 @@ TEST_CASE("ablation: every suite plans on every benchmark preset, each variant c
   CHECK(unified.cells.front().config.data.features.find("fashion_mnist_01234_cpu") != std::string::npos);
   CHECK(unified.cells.front().config.eval.image_score == "mean");
 
-  CHECK(test::contains(test::error_of([&] { find_ablation_suite("masks"); }), "network, mask, jitter, unified"));
+  CHECK(test::contains(test::error_of([&] { find_ablation_suite("masks"); }), "choose network, mask, jitter, unified, or all"));
   CHECK(test::contains(test::error_of([&] { plan_ablation(find_ablation_suite("mask"), tex, cpu, "o", {{}, {"window7"}, {}, {}}); }),
                  "--variants: no 'window7'"));
   CHECK(test::contains(test::error_of([&] {

@@ -2,6 +2,11 @@
 #include "tensor/elementwise.h"
 #include "tensor/join.h"
 #include "tensor/reduce.h"
+#include "tensor/text_file.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include "test_util.h"
 
 using namespace uniad;
@@ -91,4 +96,17 @@ TEST_CASE("reductions over axes") {
   CHECK(ops::var(Tensor::from_vector({1, 2, 3, 4}, {4}, DType::Float64), {}, false, 1).item() ==
         doctest::Approx(5.0 / 3.0));
   CHECK(ops::sum_to_shape(Tensor::ones({2, 3, 4}), {3, 1}).to_vector() == std::vector<double>{8, 8, 8});
+}
+
+TEST_CASE("text_file: written whole or not at all, errors name the file") {
+  test::TempDir dir("text_file");
+  const std::string path = dir / "a.json";
+  write_text_file_atomically(path, "{}\n");
+  write_text_file_atomically(path, "{\"b\": 1}\n");
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == "{\"b\": 1}\n");
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  CHECK(test::contains(test::error_of([&] { write_text_file_atomically(dir / "no/such/dir/x.md", "x"); }),
+                       "no/such/dir/x.md.tmp: cannot create"));
 }

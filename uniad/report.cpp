@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tensor/error.h"
+#include "tensor/text_file.h"
 #include "uniad/metrics.h"
 #include "uniad/plot.h"
 #include "uniad/report_page.h"
@@ -25,17 +26,7 @@ namespace {
 
 constexpr size_t kMaxHeatmaps = 12;
 
-void write_text(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    UNIAD_CHECK(out.good(), "report: cannot create ", temp);
-    out << text;
-    out.close();
-    UNIAD_CHECK(out.good(), "report: writing ", temp, " failed");
-  }
-  fs::rename(temp, path);
-}
+void write_text(const std::string& path, const std::string& text) { write_text_file_atomically(path, text); }
 
 // ---- the training curves ----
 

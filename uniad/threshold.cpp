@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tensor/error.h"
+#include "tensor/text_file.h"
 
 namespace uniad {
 
@@ -51,13 +52,7 @@ Threshold read_threshold(const std::string& path) {
 }
 
 void write_threshold(const std::string& path, const Threshold& t) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << to_json(t).dump(2) << '\n';
-    UNIAD_CHECK(out.good(), tmp, ": cannot write");
-  }
-  std::filesystem::rename(tmp, path);
+  write_text_file_atomically(path, to_json(t).dump(2) + "\n");
 }
 
 }  // namespace uniad

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -20,6 +19,7 @@
 
 #include "experiments/ablation_table.h"
 #include "tensor/error.h"
+#include "tensor/text_file.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/progress.h"
 #include "uniad/metrics.h"
@@ -101,9 +101,9 @@ void ensure_caches(const AblationPlan& plan) {
 void write_outputs(const AblationPlan& plan, const std::vector<AblationResult>& results, const std::string& command) {
   const std::vector<AblationRow> rows = summarize_ablation(plan, results);
   std::filesystem::create_directories(plan.out_dir);
-  std::ofstream(plan.out_dir + "/table.md") << ablation_markdown(plan, rows, command);
-  std::ofstream(plan.out_dir + "/table.csv") << ablation_table_csv(plan, rows);
-  std::ofstream(plan.out_dir + "/results.csv") << ablation_results_csv(results);
+  write_text_file_atomically(plan.out_dir + "/table.md", ablation_markdown(plan, rows, command));
+  write_text_file_atomically(plan.out_dir + "/table.csv", ablation_table_csv(plan, rows));
+  write_text_file_atomically(plan.out_dir + "/results.csv", ablation_results_csv(results));
 }
 
 // The lab's pictures: per dataset, the copy index of every variant (first seed), and each of
@@ -150,6 +150,7 @@ void run_suite(const AblationSuite& suite, const AblateOptions& o) {
     char name[160];
     std::snprintf(name, sizeof name, "[%zu/%zu] %s %s seed %llu", i + 1, plan.cells.size(), cell.dataset->name.c_str(),
                   cell.variant->name.c_str(), (unsigned long long)cell.seed);
+    if (cell.config.train.threads > 0) omp_set_num_threads(static_cast<int>(cell.config.train.threads));
     std::optional<AblationResult> r = read_ablation_result(cell.run_dir);
     if (!r) {
       if (const std::optional<std::string> same = find_equivalent_run(cell, reuse_root)) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "tensor/error.h"
+#include "tensor/text_file.h"
 #include "uniad/heatmap.h"
 
 namespace uniad::cli {
@@ -61,15 +62,7 @@ std::pair<double, double> rates_at(const data::FeatureSplit& test, const ScoredS
   return {share(flagged[0], counts[0]), share(flagged[1], counts[1])};
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    UNIAD_CHECK(out.good(), tmp, ": cannot write");
-  }
-  fs::rename(tmp, path);
-}
+void write_text(const std::string& path, const std::string& text) { write_text_file_atomically(path, text); }
 
 }  // namespace
 
