@@ -30,5 +30,6 @@ std::string run_features(const FeaturesOptions& options);
 void add_report(CLI::App& app);                     // uniad report
 void add_bench(CLI::App& app);                      // uniad bench
 void add_shortcut_plot(CLI::App& app);              // uniad shortcut-plot
+void add_trace_autograd(CLI::App& app);             // uniad trace-autograd
 
 }  // namespace uniad::cli

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   uniad::cli::add_report(app);
   uniad::cli::add_bench(app);
   uniad::cli::add_shortcut_plot(app);
+  uniad::cli::add_trace_autograd(app);
 
   try {
     app.parse(argc, argv);
