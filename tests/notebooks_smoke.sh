@@ -21,7 +21,7 @@ command -v jupyter > /dev/null && jupyter nbconvert --version > /dev/null 2>&1 |
   skip "the notebooks' Python packages are missing (NOTEBOOK_PACKAGES in scripts/lib/deps.sh)"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+[ -n "${KEEP_TMP:-}" ] && echo "keeping $tmp" || trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 fail() { echo "FAIL: $*"; exit 1; }
 run() {  # run LOG COMMAND...: quiet unless it fails
@@ -74,12 +74,16 @@ grep -q "masked" inspect1.log || fail "the mask-on inspection shows no masked at
 ! grep -q "masked" inspect2.log || fail "--set model.mask_*=false left an attention masked"
 echo "outputs made in $(( $(date +%s) - start )) s"
 
-export UNIAD_NOTEBOOK_DATA="$data" MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
+# The inline backend: non-interactive (no display needed) and, unlike plain Agg, it renders every
+# figure into the executed notebook, so a plotting error fails the test too.
+export UNIAD_NOTEBOOK_DATA="$data" MPLBACKEND=module://matplotlib_inline.backend_inline PYDEVD_DISABLE_FILE_VALIDATION=1
 for nb in "$root"/notebooks/*.ipynb; do
   t0=$(date +%s)
   jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=120 --output-dir "$tmp/executed" \
     "$nb" > nbconvert.log 2>&1 || { tail -40 nbconvert.log; fail "$(basename "$nb") raised"; }
   grep -q '"output_type": "error"' "$tmp/executed/$(basename "$nb")" && fail "$(basename "$nb") holds an error output"
-  echo "ok: $(basename "$nb") ran in $(( $(date +%s) - t0 )) s"
+  figures=$(grep -c '"image/png"' "$tmp/executed/$(basename "$nb")" || true)
+  [ "$figures" -gt 0 ] || fail "$(basename "$nb") drew no figure"
+  echo "ok: $(basename "$nb") ran in $(( $(date +%s) - t0 )) s, $figures figure(s)"
 done
 echo "notebooks smoke test passed in $(( $(date +%s) - start )) s"
