@@ -5,7 +5,7 @@
 # the shortcut lab on, `uniad inspect` of UniAD with the mask and with it switched off, and the
 # autograd trace. They are laid out as the notebooks expect them under UNIAD_NOTEBOOK_DATA
 # (docs/notebooks.md). Fails when any notebook raises (each checks its numbers with asserts).
-#   tests/notebooks_smoke.sh BUILD_DIR
+#   tests/notebooks_smoke.sh BUILD_DIR        (KEEP_TMP=1: keep the folder and the executed notebooks)
 set -euo pipefail
 build=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,17 +52,17 @@ cat > run.json <<JSON
  "eval": {"pool": 8, "heatmaps_per_class": 1}}
 JSON
 suite="$data/ablate/textures"
-train() {  # train RUN_DIR --set ...
-  local out=$1; shift
-  run "$tmp/train_$(basename "$(dirname "$(dirname "$out")")")_$(basename "$(dirname "$out")").log" \
-    "$uniad" train --config run.json --out "$out" "$@"
+train() {  # train SUITE VARIANT --set ...: the run folder `uniad ablate` would write
+  local suite_name=$1 variant=$2; shift 2
+  run "train_${suite_name}_$variant.log" "$uniad" train --config run.json \
+    --out "$suite/$suite_name/runs/textures/$variant/seed0" "$@"
 }
 for net in mlp cnn transformer query_first uniad; do
-  train "$suite/network/runs/textures/$net/seed0" --set model.network=$net
+  train network $net --set model.network=$net
 done
 no_mask=(--set model.mask_encoder=false --set model.mask_decoder1=false --set model.mask_decoder2=false)
-train "$suite/jitter/runs/textures/off/seed0" --set model.jitter_scale=0
-train "$suite/mask/runs/textures/none/seed0" "${no_mask[@]}"
+train jitter off --set model.jitter_scale=0
+train mask none "${no_mask[@]}"
 for f in "$suite"/*/runs/textures/*/seed0/log.jsonl; do grep -q '"shortcut"' "$f" || fail "no shortcut line in $f"; done
 
 uniad_run="$suite/network/runs/textures/uniad/seed0"
