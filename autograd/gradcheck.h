@@ -27,6 +27,13 @@ struct GradcheckResult {
 
 using GradcheckFn = std::function<Variable(const std::vector<Variable>&)>;
 
+// The numbers gradcheck compares against: central differences of L = sum(weight * f(inputs))
+// with respect to every element of every input, one tensor per input (of its shape). `weight`
+// has f's output shape; undefined means ones (for a one-element loss: the gradient of the loss
+// itself). `inputs` must be float64; they are copied, never changed.
+std::vector<Tensor> finite_difference_gradients(const GradcheckFn& f, const std::vector<Tensor>& inputs,
+                                                const Tensor& weight = Tensor(), double eps = 1e-6);
+
 // `inputs` must be float64. Each becomes a leaf that requires grad; f may make any views
 // (transposes, slices, broadcasts) of them internally.
 GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor>& inputs, const GradcheckOptions& opt = {});

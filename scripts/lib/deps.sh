@@ -7,6 +7,10 @@ DATA_PACKAGES=(mypaint-data-extras dataset-fashion-mnist)
 # SciPy for the metrics fixtures). Not needed by the tests.
 # Without OpenBLAS, Debian's torch links the reference BLAS and runs ~80x slower.
 TORCH_PACKAGES=(python3 python3-torch python3-numpy python3-h5py python3-pil python3-sklearn python3-scipy libopenblas0-pthread)
+# Running the teaching notebooks headless (notebooks/, tests/notebooks_smoke.sh): the `jupyter`
+# command, nbconvert with its execution engine, the Python kernel, and what the notebooks import.
+NOTEBOOK_PACKAGES=(jupyter-core jupyter-nbconvert python3-nbconvert python3-nbclient python3-ipykernel
+                   python3-matplotlib python3-h5py python3-numpy)
 
 missing_packages() {
   local p
@@ -30,6 +34,7 @@ apt_install() {
 install_build_deps() { apt_install "${BUILD_PACKAGES[@]}"; }
 install_torch_deps() { apt_install "${TORCH_PACKAGES[@]}"; }
 install_data_deps() { apt_install "${DATA_PACKAGES[@]}"; }
+install_notebook_deps() { apt_install "${NOTEBOOK_PACKAGES[@]}"; }
 # npm and node fetch and unpack the MobileNetV2 weights (scripts/fetch_mobilenet_v2.sh). A node
 # installed another way (nvm, nodesource) counts: only a missing command installs Debian's.
 install_node_deps() {

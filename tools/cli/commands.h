@@ -32,5 +32,6 @@ void add_bench(CLI::App& app);                      // uniad bench
 void add_shortcut_plot(CLI::App& app);              // uniad shortcut-plot
 // uniad ablate; argv is kept for the command line written above each table
 void add_ablate(CLI::App& app, int argc, const char* const* argv);
+void add_trace_autograd(CLI::App& app);             // uniad trace-autograd
 
 }  // namespace uniad::cli

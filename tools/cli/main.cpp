@@ -9,6 +9,7 @@
 //   uniad report RUN_DIR                                     plots and a one-page report
 //   uniad bench [--profile]                                  CPU speed against PyTorch
 //   uniad ablate --suite NAME [--benchmark B --preset P]     the paper's ablations, as tables
+//   uniad trace-autograd [--out F]                           a tiny autograd graph for notebook 01
 //
 // Every subcommand has --help. Errors (uniad::Error: bad input, missing files) print one line
 // naming the file and field and exit with status 1; usage errors exit with CLI11's status.
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   uniad::cli::add_bench(app);
   uniad::cli::add_shortcut_plot(app);
   uniad::cli::add_ablate(app, argc, argv);
+  uniad::cli::add_trace_autograd(app);
 
   try {
     app.parse(argc, argv);
