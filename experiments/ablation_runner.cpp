@@ -170,7 +170,7 @@ AblationPlan plan_ablation(const AblationSuite& suite, const AblationBenchmark& 
       for (uint64_t seed : seeds) {
         std::vector<std::string> o = preset.overrides;
         o.insert(o.end(), dataset.run_overrides.begin(), dataset.run_overrides.end());
-        if (suite.lab) o.push_back("train.shortcut_every=" + std::to_string(preset.lab_every));
+        if (suite.lab || variant.lab) o.push_back("train.shortcut_every=" + std::to_string(preset.lab_every));
         o.insert(o.end(), variant.overrides.begin(), variant.overrides.end());
         o.push_back("train.seed=" + std::to_string(seed));
         o.insert(o.end(), filter.overrides.begin(), filter.overrides.end());

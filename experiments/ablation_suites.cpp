@@ -19,6 +19,8 @@ AblationSuite network_suite() {
   return s;
 }
 
+// The variants that switch a remedy off (mask none, jitter off) record the lab too, so its
+// curves show what each remedy changes against the network suite's uniad run.
 AblationSuite mask_suite() {
   AblationSuite s{"mask", "Where the neighbour mask helps, and how large its window should be (paper Table 6)", "all",
                   false, {}};
@@ -28,7 +30,7 @@ AblationSuite mask_suite() {
                                     std::string("model.mask_decoder2=") + (dec2 ? "true" : "false")};
   };
   s.variants = {
-      {"none", where(false, false, false), false, "no neighbour mask"},
+      {"none", where(false, false, false), false, "no neighbour mask", true},
       {"encoder", where(true, false, false), false, "encoder self-attention only"},
       {"decoder1", where(false, true, false), false, "decoder attention 1 only (query to encoder output)"},
       {"decoder2", where(false, false, true), false, "decoder attention 2 only (to the previous decoder layer)"},
@@ -46,7 +48,7 @@ AblationSuite mask_suite() {
 AblationSuite jitter_suite() {
   AblationSuite s{"jitter", "Feature jitter: off, its scale alpha, and the probability p of jittering a step "
                   "(paper Table 7)", "scale20", false, {}};
-  s.variants.push_back({"off", {"model.jitter_prob=0"}, false, "no feature jitter"});
+  s.variants.push_back({"off", {"model.jitter_prob=0"}, false, "no feature jitter", true});
   for (int a : {1, 5, 10, 20, 40})
     s.variants.push_back({"scale" + std::to_string(a), {"model.jitter_prob=1", "model.jitter_scale=" + std::to_string(a)},
                           false, "alpha " + std::to_string(a) + ", p 1" + (a == 20 ? " (UniAD)" : "")});

@@ -12,13 +12,14 @@ struct AblationVariant {
   std::vector<std::string> overrides;  // section.key=value, applied after the benchmark's
   bool per_class = false;              // one model per class instead of one unified model
   std::string what;                    // one line for the table
+  bool lab = false;                    // record the identical-shortcut lab (train.shortcut_every)
 };
 
 struct AblationSuite {
   std::string name;      // network | mask | jitter | unified
   std::string question;  // what the suite asks, for the table's heading
   std::string baseline;  // the variant equal to the paper's UniAD (the benchmark's own config)
-  bool lab = false;      // record the identical-shortcut lab in every run (train.shortcut_every)
+  bool lab = false;      // record the identical-shortcut lab in every run, not only lab variants
   std::vector<AblationVariant> variants;
 };
 

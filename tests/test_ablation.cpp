@@ -62,6 +62,8 @@ TEST_CASE("ablation: every suite plans on every benchmark preset, each variant c
   const AblationPlan network = plan_ablation(find_ablation_suite("network"), tex, cpu, "out", {});
   CHECK(cell_of(network, "cnn").config.model.network == NetworkKind::CNN);
   CHECK(cell_of(network, "cnn").config.train.shortcut_every == 1);  // the lab rides along
+  CHECK(cell_of(mask, "none").config.train.shortcut_every == 1);    // remedy off: lab too
+  CHECK(cell_of(mask, "all").config.train.shortcut_every == 0);
   const AblationBenchmark& fm = find_ablation_benchmark("fashion-mnist");
   const AblationPlan unified =
       plan_ablation(find_ablation_suite("unified"), fm, find_ablation_preset(fm, "cpu"), "o", {});

@@ -106,8 +106,8 @@ void write_outputs(const AblationPlan& plan, const std::vector<AblationResult>& 
   write_text_file_atomically(plan.out_dir + "/results.csv", ablation_results_csv(results));
 }
 
-// The lab's pictures: per dataset, the copy index of every variant (first seed), and each of
-// those runs' own curves in its folder.
+// The lab's pictures: per dataset, the copy index of every variant that records the lab (first
+// seed), and each of those runs' own curves in its folder. Nothing when no variant records it.
 void write_lab_plots(const AblationPlan& plan) {
   std::vector<std::string> datasets;
   for (const AblationCell& c : plan.cells)
@@ -116,9 +116,9 @@ void write_lab_plots(const AblationPlan& plan) {
   for (const std::string& d : datasets) {
     std::vector<std::string> dirs, labels;
     for (const AblationCell& c : plan.cells) {
-      if (c.dataset->name != d || c.seed != plan.cells.front().seed) continue;
+      if (c.dataset->name != d || c.seed != plan.cells.front().seed || c.config.train.shortcut_every <= 0) continue;
       const std::string log = c.run_dir + "/log.jsonl";
-      if (!std::filesystem::exists(log)) continue;
+      if (!std::filesystem::exists(log)) continue;  // a reused result: its curves are in the other suite
       write_shortcut_plots(read_run_log(log), c.run_dir);
       dirs.push_back(c.run_dir);
       labels.push_back(c.variant->name);
@@ -180,7 +180,7 @@ void run_suite(const AblationSuite& suite, const AblateOptions& o) {
     results.push_back(*r);
     write_outputs(plan, results, o.command);
   }
-  if (suite.lab) write_lab_plots(plan);
+  write_lab_plots(plan);
   std::printf("\n%s\nwrote %s/table.md, table.csv, results.csv\n\n",
               ablation_markdown(plan, summarize_ablation(plan, results), o.command).c_str(), plan.out_dir.c_str());
 }
