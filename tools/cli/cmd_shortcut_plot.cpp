@@ -1,4 +1,4 @@
-// uniad shortcut-plot RUN_DIR... --out FILE.png
+// uniad shortcut-plot RUN_DIR... --out FILE.png [--labels a,b,...]
 //
 // Overlays the identical-shortcut lab's copy index (anomalous / normal validation error) of
 // several training runs, one line per run labelled with its model.network: how the five
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/error.h"
 #include "tools/cli/commands.h"
 #include "uniad/report_shortcut.h"
 
@@ -15,7 +16,7 @@ namespace uniad::cli {
 
 void add_shortcut_plot(CLI::App& app) {
   struct Options {
-    std::vector<std::string> runs;
+    std::vector<std::string> runs, labels;
     std::string out = "shortcut_compare.png";
   };
   auto o = std::make_shared<Options>();
@@ -28,9 +29,14 @@ void add_shortcut_plot(CLI::App& app) {
       "features (docs/shortcut_lab.md).");
   cmd->add_option("RUN_DIR", o->runs, "Run folders written by `uniad train`")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--out", o->out, "PNG file to write (default: shortcut_compare.png)");
+  cmd->add_option("--labels", o->labels, "Legend labels, one per run in order (default: model.network)")
+      ->delimiter(',');
   cmd->callback([o] {
-    write_shortcut_comparison(o->runs, o->out);
-    for (const std::string& run : o->runs) std::printf("%-16s %s\n", run_network(run).c_str(), run.c_str());
+    UNIAD_CHECK(o->labels.empty() || o->labels.size() == o->runs.size(), "--labels: ", o->labels.size(),
+                " labels for ", o->runs.size(), " runs");
+    write_shortcut_comparison(o->runs, o->out, o->labels);
+    for (size_t i = 0; i < o->runs.size(); ++i)
+      std::printf("%-24s %s\n", (o->labels.empty() ? run_network(o->runs[i]) : o->labels[i]).c_str(), o->runs[i].c_str());
     std::printf("wrote %s\n", o->out.c_str());
   });
 }
