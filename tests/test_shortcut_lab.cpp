@@ -110,6 +110,13 @@ TEST_CASE("shortcut lab: mask cells by area and token regions by hand") {
   }
   std::printf("[compare] mask cell fractions by hand                         max |diff| = %.3e\n", worst);
   CHECK(worst < 1e-12);
+  // Without any defect pixel (one-class-vs-rest data) the anomalous image is anomalous throughout.
+  const std::vector<uint8_t> no_masks(s.masks.size(), 0);
+  const std::vector<TokenRegion> whole = token_regions(s.labels, no_masks, kS, kG, kG);
+  for (int64_t t = 0; t < l; ++t) {
+    CHECK(whole[size_t(t)] == TokenRegion::NormalImage);
+    CHECK(whole[size_t(l + t)] == TokenRegion::Anomalous);
+  }
 
   // 6 x 6 masks on a 4 x 4 grid: cells of 1.5 pixels. Pixel (1, 1) lies in four cells, a quarter
   // of it in each: 0.25 / 2.25 of every cell's area. Any mask keeps its area.

@@ -79,13 +79,16 @@ std::vector<TokenRegion> token_regions(const std::vector<int>& labels, const std
   UNIAD_CHECK(int64_t(masks.size()) == n * mask_size * mask_size, "token_regions: ", n, " labels but ", masks.size(),
               " mask bytes of ", mask_size, "x", mask_size);
   const std::vector<double> fractions = mask_cell_fractions(masks, mask_size, gh, gw);  // [N, L]
+  // A split without a single defect pixel (Fashion-MNIST, CIFAR-10: a whole image of another
+  // class is the anomaly) has anomalous images but no regions: all their tokens are anomalous.
+  const bool no_masks = std::all_of(masks.begin(), masks.end(), [](uint8_t m) { return m == 0; });
   std::vector<TokenRegion> out(size_t(n * l));
   for (int64_t img = 0; img < n; ++img)
     for (int64_t t = 0; t < l; ++t) {
       const double f = fractions[size_t(img * l + t)];
       TokenRegion& r = out[size_t(img * l + t)];
       if (labels[size_t(img)] == 0) r = TokenRegion::NormalImage;
-      else if (f > 0.5) r = TokenRegion::Anomalous;
+      else if (no_masks || f > 0.5) r = TokenRegion::Anomalous;
       else if (f == 0.0) r = TokenRegion::DefectNormal;
       else r = TokenRegion::Boundary;
     }

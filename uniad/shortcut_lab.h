@@ -38,7 +38,8 @@ enum class TokenRegion : uint8_t { NormalImage, Anomalous, DefectNormal, Boundar
 std::vector<double> mask_cell_fractions(const std::vector<uint8_t>& masks, int64_t mask_size, int64_t gh,
                                         int64_t gw);
 
-// The region of each token: labels [N], masks [N, S', S'] -> [N * gh * gw].
+// The region of each token: labels [N], masks [N, S', S'] -> [N * gh * gw]. When no mask has a
+// defect pixel (one-class-vs-rest data), every token of an anomalous image is Anomalous.
 std::vector<TokenRegion> token_regions(const std::vector<int>& labels, const std::vector<uint8_t>& masks,
                                        int64_t mask_size, int64_t gh, int64_t gw);
 
