@@ -22,7 +22,7 @@ AblationBenchmark textures() {
                       "the embedded texture benchmark, 17 classes trained together (docs/textures.md)", {}};
   AblationDataset all{"textures", {}, "configs/textures_features.json", {}, 1224, 1190};
   b.presets.push_back({"cpu", "the main job's model at half width (64, 2 + 2 layers), 6 epochs, 2 seeds: "
-                       "about half a minute per run on 2 cores", {0, 1}, kCpuModel, 1, {all}});
+                       "about a minute per run on one core", {0, 1}, kCpuModel, 1, {all}});
   std::vector<std::string> full = kPaperModel;
   full.push_back("train.val_every=10");
   b.presets.push_back({"full", "the paper's model and schedule (1000 epochs), 3 seeds", {0, 1, 2}, full, 50, {all}});
@@ -44,7 +44,7 @@ AblationBenchmark fashion_mnist() {
   // 300 training images need more epochs than the textures' 1,224 to train at all: at 6 epochs
   // (100 steps) the anomaly score is still the features' own size (docs/ablations.md).
   AblationPreset cpu{"cpu", "60 training and 100 test images per class, the main job's model at half width, "
-                     "24 epochs, 1 seed per split: about a minute per run on 2 cores", {0}, kCpuModel, 4, {}};
+                     "24 epochs, 1 seed per split: one to two minutes per run on one core", {0}, kCpuModel, 4, {}};
   cpu.overrides.push_back("train.epochs=24");
   AblationPreset full{"full", "all images, the paper's model and schedule (1000 epochs), 3 seeds per split",
                       {0, 1, 2}, kPaperModel, 50, {}};
