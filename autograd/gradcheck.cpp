@@ -17,6 +17,16 @@ void check_float64(const std::vector<Tensor>& inputs, const char* caller) {
     UNIAD_CHECK(inputs[i].dtype() == DType::Float64, caller, ": input ", i, " is ", dtype_name(inputs[i].dtype()),
                 " ", shape_str(inputs[i].shape()), "; finite differences need float64");
 }
+
+// The multi-index of element `flat` of a contiguous tensor with these strides.
+Shape unravel(int64_t flat, const Shape& strides) {
+  Shape index(strides.size());
+  for (size_t d = 0; d < strides.size(); ++d) {
+    index[d] = flat / strides[d];
+    flat %= strides[d];
+  }
+  return index;
+}
 }  // namespace
 
 std::vector<Tensor> finite_difference_gradients(const GradcheckFn& f, const std::vector<Tensor>& inputs,
@@ -33,11 +43,7 @@ std::vector<Tensor> finite_difference_gradients(const GradcheckFn& f, const std:
     Tensor g = Tensor::zeros(x.shape(), DType::Float64);  // same shape as input
     const Shape strides = contiguous_strides(x.shape());
     for (int64_t flat = 0; flat < x.numel(); ++flat) {
-      Shape index(x.dim());
-      for (int64_t d = 0, rem = flat; d < x.dim(); ++d) {
-        index[d] = rem / strides[d];
-        rem %= strides[d];
-      }
+      const Shape index = unravel(flat, strides);
       const double original = x.at(index);
       x.set(index, original + eps);
       const double plus = weighted_sum(f(vars).data(), w);
@@ -70,11 +76,7 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor>& input
     const Tensor analytic = vars[i].grad().defined() ? vars[i].grad() : Tensor::zeros(x.shape(), DType::Float64);
     const Shape strides = contiguous_strides(x.shape());
     for (int64_t flat = 0; flat < x.numel(); ++flat) {
-      Shape index(x.dim());
-      for (int64_t d = 0, rem = flat; d < x.dim(); ++d) {
-        index[d] = rem / strides[d];
-        rem %= strides[d];
-      }
+      const Shape index = unravel(flat, strides);
       const double expected = numeric[i].at(index);
       const double got = analytic.at(index);
       const double diff = std::abs(got - expected);
