@@ -89,9 +89,10 @@ ScoredSplit score_per_class(const AblationCell& cell, const std::string& cache, 
     RunConfig config = base;
     config.data.classes = classes[k];
     data::FeatureSplit test;
-    if (pooled) {
-      test = data::read_feature_split(cache, "test");
-      if (config.data.standardize) test.features = run_standardizer(config, cache).apply(test.features);
+    if (pooled) {  // every model scores the whole split: raw features are the run's own test split
+      test = all_test;
+      if (config.data.standardize)
+        test.features = run_standardizer(config, cache).apply(data::read_feature_split(cache, "test").features);
     } else {
       test = read_run_split(config, cache, "test");
     }
