@@ -45,6 +45,16 @@ void Module::train(bool on) {
   for (auto& [_, child] : children_) child->train(on);
 }
 
+void Module::to(Device device) {
+  for (auto& [_, v] : params_) {
+    v.zero_grad();
+    v.mutable_data() = v.data().to(device);
+  }
+  for (auto& [_, child] : children_) child->to(device);
+  device_ = device;
+  on_device_change(device);
+}
+
 void Module::zero_grad() {
   for (auto& [_, v] : named_parameters()) v.zero_grad();
 }

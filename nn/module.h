@@ -34,8 +34,15 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
   void zero_grad();
+  // Moves every parameter below this module to `device` in place (the Variables keep their
+  // identity, so optimisers and holders of parameters() see the move) and drops gradients.
+  // Modules that keep constant tensors outside their parameters override on_device_change.
+  void to(Device device);
+  Device device() const { return device_; }
 
  protected:
+  // Called by to() after the parameters moved, for constants a module keeps itself.
+  virtual void on_device_change(Device device) {}
   ag::Variable register_parameter(const std::string& name, Tensor value);
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
@@ -49,6 +56,7 @@ class Module {
   std::vector<NamedParameter> params_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
+  Device device_ = Device::cpu();
 };
 
 // An ordered list of modules of one kind, named "0", "1", ... like torch.nn.ModuleList.

@@ -1,6 +1,6 @@
 #pragma once
-// Where a tensor's storage lives. Only the CPU computes today; the CUDA back end plugs in
-// behind the same Tensor (see tensor/cuda/), so nothing above tensor/ ever names a device API.
+// Where a tensor's storage lives: host memory or one GPU. The CUDA back end (tensor/cuda/)
+// sits behind the same Tensor, so nothing above tensor/ ever names a device API.
 #include <string>
 
 namespace uniad {
@@ -18,6 +18,10 @@ struct Device {
   bool operator!=(const Device& o) const { return !(*this == o); }
   std::string str() const { return type == DeviceType::CPU ? "cpu" : "cuda:" + std::to_string(index); }
 };
+
+// "cpu", "cuda" (= "cuda:0") or "cuda:N"; throws naming the text otherwise. Does not check
+// that the GPU exists: the first allocation on it does, naming what is visible.
+Device parse_device(const std::string& text);
 
 // Whether this build has the CUDA back end and a GPU is present (false on CPU-only builds).
 bool cuda_available();

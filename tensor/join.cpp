@@ -14,9 +14,11 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
     for (size_t d = 0; ok && d < s.size(); ++d) ok = static_cast<int>(d) == a || s[d] == first[d];
     UNIAD_CHECK(ok, "concat: tensor ", i, " ", dtype_name(xs[i].dtype()), " ", shape_str(s),
                 " does not match tensor 0 ", dtype_name(xs[0].dtype()), " ", shape_str(first), " outside axis ", a);
+    UNIAD_CHECK(xs[i].device() == xs[0].device(), "concat: tensor ", i, " is on ", xs[i].device().str(),
+                ", tensor 0 on ", xs[0].device().str());
     out_shape[a] += s[a];
   }
-  Tensor out = Tensor::empty(out_shape, xs[0].dtype());
+  Tensor out = Tensor::empty(out_shape, xs[0].dtype(), xs[0].device());
   int64_t start = 0;
   for (const Tensor& x : xs) {
     Tensor part = out.slice(a, start, start + x.shape()[a]);

@@ -84,6 +84,28 @@ Tensor gemm_ready(const Tensor& t, GemmLayout& layout) {
 void set_gemm_backend(GemmBackend backend) { g_backend = backend; }
 GemmBackend gemm_backend() { return g_backend; }
 
+namespace {
+MatmulPrecision g_precision = MatmulPrecision::Float32;
+}  // namespace
+
+void set_matmul_precision(MatmulPrecision precision) { g_precision = precision; }
+MatmulPrecision matmul_precision() { return g_precision; }
+
+const char* matmul_precision_name(MatmulPrecision precision) {
+  switch (precision) {
+    case MatmulPrecision::Float32: return "fp32";
+    case MatmulPrecision::TF32: return "tf32";
+    case MatmulPrecision::BF16: return "bf16";
+  }
+  return "?";
+}
+
+MatmulPrecision parse_matmul_precision(const std::string& text) {
+  for (MatmulPrecision p : {MatmulPrecision::Float32, MatmulPrecision::TF32, MatmulPrecision::BF16})
+    if (text == matmul_precision_name(p)) return p;
+  throw Error(cat("matmul precision: '", text, "' is not one of fp32, tf32, bf16"));
+}
+
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   UNIAD_CHECK(a_in.defined() && b_in.defined(), "matmul: undefined operand");
   UNIAD_CHECK(a_in.dim() >= 2 && b_in.dim() >= 2, "matmul: operands need at least 2 dimensions, got a ",

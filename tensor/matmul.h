@@ -19,6 +19,14 @@ enum class GemmBackend { Auto, Avx2, Eigen };
 void set_gemm_backend(GemmBackend backend);
 GemmBackend gemm_backend();
 
+// The arithmetic of float32 products on the GPU (cuBLAS): Float32 is exact FP32; TF32 rounds
+// the inputs to 10-bit mantissas on the tensor cores; BF16 rounds them to bfloat16. All three
+// accumulate in FP32 and keep FP32 tensors. The CPU always computes in FP32 and ignores this.
+enum class MatmulPrecision { Float32, TF32, BF16 };
+void set_matmul_precision(MatmulPrecision precision);
+MatmulPrecision matmul_precision();
+const char* matmul_precision_name(MatmulPrecision precision);  // "fp32", "tf32", "bf16"
+MatmulPrecision parse_matmul_precision(const std::string& text);  // the names above
 // out (+)= a x b for 2-D operands, writing into an existing contiguous [M, N] tensor.
 // accumulate=true adds to out; used by convolution and fused paths that own their buffers.
 void gemm_into(Tensor& out, const Tensor& a, const Tensor& b, bool accumulate);

@@ -3,18 +3,25 @@
 #include <cstdlib>
 #include <new>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/error.h"
 
 namespace uniad {
 
 Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  UNIAD_CHECK(device.is_cpu(), "Storage: device ", device.str(),
-              " has no allocator in this build (only cpu computes so far)");
+  if (!device.is_cpu()) {
+    UNIAD_CHECK(cuda_available(), "Storage: cannot allocate on ", device.str(), ": ", cuda_describe());
+    data_ = cuda::allocate(nbytes, device.index);
+    return;
+  }
   const std::size_t rounded = ((nbytes + 63) / 64) * 64;
   data_ = rounded ? std::aligned_alloc(64, rounded) : nullptr;
   if (rounded && !data_) throw std::bad_alloc();
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() {
+  if (device_.is_cpu()) std::free(data_);
+  else cuda::release(data_, nbytes_, device_.index);
+}
 
 }  // namespace uniad

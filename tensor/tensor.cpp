@@ -3,6 +3,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad {
@@ -18,11 +19,11 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   return Tensor(std::move(storage), shape, contiguous_strides(shape), 0, dtype);
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
-Tensor Tensor::ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }
+Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
 
-Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
-  Tensor t = empty(shape, dtype);
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
   t.fill_(value);
   return t;
 }
@@ -61,6 +62,13 @@ Tensor Tensor::arange(int64_t n, DType dtype) {
 int64_t Tensor::size(int64_t axis) const { return shape_[normalize_axis(axis, dim(), "Tensor::size")]; }
 
 Device Tensor::device() const { return storage_ ? storage_->device() : Device::cpu(); }
+
+void* Tensor::raw_data() {
+  UNIAD_CHECK(defined(), "Tensor::raw_data: undefined tensor");
+  return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
+}
+
+const void* Tensor::raw_data() const { return const_cast<Tensor*>(this)->raw_data(); }
 
 bool Tensor::is_contiguous() const {
   int64_t expected = 1;
@@ -201,6 +209,15 @@ Tensor& Tensor::copy_(const Tensor& src) {
   UNIAD_CHECK(defined() && src.defined(), "copy_: undefined tensor");
   UNIAD_CHECK(broadcast_shapes(src.shape(), shape_, "copy_") == shape_, "copy_: cannot broadcast source ",
               shape_str(src.shape()), " to destination ", shape_str(shape_));
+  if (src.device() != device()) {
+    // Across devices: bring the source over as it is (small: a scalar for fill_), then let
+    // this device broadcast and convert it. Only contiguous bytes travel.
+    return copy_(src.to(device()));
+  }
+  if (!device().is_cpu()) {
+    cuda::copy_strided(*this, src);
+    return *this;
+  }
   switch (dtype_) {
     case DType::Float32: copy_from<float>(*this, src); break;
     case DType::Float64: copy_from<double>(*this, src); break;
@@ -227,11 +244,31 @@ Tensor Tensor::to(DType dtype) const {
   return out;
 }
 
+Tensor Tensor::to(Device device) const {
+  if (!defined() || device == this->device()) return *this;
+  const Tensor src = contiguous();
+  Tensor out = empty(shape_, dtype_, device);
+  cuda::copy_bytes(out.raw_data(), device, src.raw_data(), src.device(), numel() * dtype_size(dtype_));
+  return out;
+}
+
 Tensor& Tensor::fill_(double value) {
   return copy_(Tensor::from_vector({value}, {}, dtype_));
 }
 
 // ---------------------------------------------------------------- element access
+namespace {
+
+// The one-element view at `index` (shape []), checked like element_offset.
+Tensor select_element(Tensor t, const Shape& index) {
+  UNIAD_CHECK(static_cast<int64_t>(index.size()) == t.dim(), "Tensor::at: index of rank ", index.size(),
+              " for shape ", shape_str(t.shape()));
+  for (int64_t i : index) t = t.select(0, i);
+  return t;
+}
+
+}  // namespace
+
 int64_t Tensor::element_offset(const Shape& index) const {
   UNIAD_CHECK(index.size() == shape_.size(), "Tensor::at: index of rank ", index.size(), " for shape ",
               shape_str(shape_));
@@ -245,6 +282,7 @@ int64_t Tensor::element_offset(const Shape& index) const {
 }
 
 double Tensor::at(const Shape& index) const {
+  if (!device().is_cpu()) return select_element(*this, index).to(Device::cpu()).at({});
   const int64_t off = element_offset(index);
   const void* base = storage_->data();
   switch (dtype_) {
@@ -256,6 +294,10 @@ double Tensor::at(const Shape& index) const {
 }
 
 void Tensor::set(const Shape& index, double value) {
+  if (!device().is_cpu()) {
+    select_element(*this, index).fill_(value);
+    return;
+  }
   const int64_t off = element_offset(index);
   void* base = storage_->data();
   switch (dtype_) {
@@ -271,7 +313,7 @@ double Tensor::item() const {
 }
 
 std::vector<double> Tensor::to_vector() const {
-  const Tensor d = to(DType::Float64).contiguous();
+  const Tensor d = to(Device::cpu()).to(DType::Float64).contiguous();
   const double* p = d.data<double>();
   return std::vector<double>(p, p + d.numel());
 }

@@ -23,9 +23,9 @@ class Tensor {
 
   // ---- factories (always contiguous) ----
   static Tensor empty(const Shape& shape, DType dtype = DType::Float32, Device device = Device::cpu());
-  static Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
-  static Tensor ones(const Shape& shape, DType dtype = DType::Float32);
-  static Tensor full(const Shape& shape, double value, DType dtype = DType::Float32);
+  static Tensor zeros(const Shape& shape, DType dtype = DType::Float32, Device device = Device::cpu());
+  static Tensor ones(const Shape& shape, DType dtype = DType::Float32, Device device = Device::cpu());
+  static Tensor full(const Shape& shape, double value, DType dtype = DType::Float32, Device device = Device::cpu());
   static Tensor scalar(double value, DType dtype = DType::Float32);  // shape []
   // Values in row-major order; values.size() must equal the shape's element count.
   static Tensor from_vector(const std::vector<double>& values, const Shape& shape, DType dtype = DType::Float32);
@@ -49,6 +49,9 @@ class Tensor {
   // Pointer to element 0 of this view; T must match the dtype.
   template <typename T> T* data();
   template <typename T> const T* data() const;
+  // Element 0 of this view as bytes, for copies that do not care about the dtype.
+  void* raw_data();
+  const void* raw_data() const;
 
   // ---- views: share storage ----
   Tensor view(const Shape& shape) const;     // contiguous tensors only; one -1 allowed
@@ -65,12 +68,15 @@ class Tensor {
   Tensor contiguous() const;  // returns *this when already contiguous
   Tensor clone() const;       // always a fresh contiguous copy
   Tensor to(DType dtype) const;
+  // The same values on `device` (a host/GPU copy; returns *this when already there). Views
+  // are made contiguous on their own device first, so only the viewed elements travel.
+  Tensor to(Device device) const;
 
   // ---- in place ----
   Tensor& fill_(double value);
   Tensor& copy_(const Tensor& src);  // src is broadcast to this shape and converted to this dtype
 
-  // ---- element access for tests and small tools (slow) ----
+  // ---- element access for tests and small tools (slow; GPU tensors go through a host copy) ----
   double item() const;  // one-element tensors
   double at(const Shape& index) const;
   void set(const Shape& index, double value);
