@@ -38,7 +38,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   const int64_t K = x.size(-1), O = weight.size(0);
   const Tensor X = x.data().reshape({-1, K});  // [R, K], R = all leading axes; a view when contiguous
   const Tensor W = weight.data();               // [O, K], possibly a row block of a packed weight
-  Tensor Y = Tensor::empty({X.size(0), O}, X.dtype());  // [R, O]
+  Tensor Y = Tensor::empty({X.size(0), O}, X.dtype(), X.device());  // [R, O]
   if (bias.defined()) Y.copy_(bias.data().unsqueeze(0).expand({X.size(0), O}));
   ops::gemm_into(Y, X, W.transpose(0, 1), bias.defined());
   Shape out_shape = x.shape();

@@ -28,7 +28,7 @@ Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end, int6
   const Shape in_shape = x.shape();
   const DType dtype = x.dtype();
   return make_result(x.data().slice(axis, start, end, step), "slice", {x}, [=](const Tensor& g) {
-    Tensor full = Tensor::zeros(in_shape, dtype);
+    Tensor full = Tensor::zeros(in_shape, dtype, g.device());
     full.slice(axis, start, end, step).copy_(g);
     return std::vector<Tensor>{full};
   });
@@ -38,7 +38,7 @@ Variable select(const Variable& x, int64_t axis, int64_t index) {
   const Shape in_shape = x.shape();
   const DType dtype = x.dtype();
   return make_result(x.data().select(axis, index), "select", {x}, [=](const Tensor& g) {
-    Tensor full = Tensor::zeros(in_shape, dtype);
+    Tensor full = Tensor::zeros(in_shape, dtype, g.device());
     full.select(axis, index).copy_(g);
     return std::vector<Tensor>{full};
   });

@@ -14,6 +14,10 @@ namespace uniad {
 
 RunConfig checkpoint_config(const std::string& checkpoint, const std::vector<std::string>& overrides) {
   nlohmann::json j = to_json(read_checkpoint_info(checkpoint).config);
+  // Where a run computed is no property of the run: a checkpoint written on a GPU is read on the
+  // CPU unless the command asks for a device (--device, or --set train.device=...).
+  j["train"]["device"] = TrainConfig{}.device;
+  j["train"]["matmul_precision"] = TrainConfig{}.matmul_precision;
   for (const std::string& s : overrides) apply_override(j, s);
   RunConfig c = run_config_from_json(j, checkpoint);
   c.model.validate();

@@ -130,7 +130,6 @@ void File::write_rows(const std::string& dataset, int64_t first, const Tensor& r
   const std::string path = detail::normalize_path(path_, dataset);
   require_writable(path);
   if (!rows.defined() || rows.dim() < 1) fail(path_, path, "write_rows needs a defined tensor of rank >= 1");
-  if (!rows.device().is_cpu()) fail(path_, path, "tensor is not on the CPU; copy it there first");
   OpenDataset d = open_dataset(id_, path_, path);
   const DType stored = stored_as_dtype(d.type.get(), path_, path);
   if (stored != rows.dtype())
@@ -139,7 +138,7 @@ void File::write_rows(const std::string& dataset, int64_t first, const Tensor& r
     fail(path_, path, cat("rows of shape ", shape_str(rows.shape()), " do not fit the stored ", shape_str(d.shape)));
   if (rows.size(0) == 0) return;
   Handle mem = select_rows(d, first, rows.size(0), path_, path);
-  const Tensor c = rows.contiguous();
+  const Tensor c = rows.to(Device::cpu()).contiguous();  // GPU rows are written from a host copy
   const void* src = static_cast<const char*>(c.storage()->data()) + c.offset() * dtype_size(c.dtype());
   if (H5Dwrite(d.ds.get(), dtype_memory_type(c.dtype()), mem.get(), d.space.get(), H5P_DEFAULT, src) < 0)
     fail(path_, path, cat("cannot write rows [", first, ", ", first + rows.size(0), ")"));

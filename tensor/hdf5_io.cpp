@@ -202,10 +202,9 @@ void File::write(const std::string& dataset, const Tensor& t) {
   const std::string path = detail::normalize_path(path_, dataset);
   require_writable(path);
   if (!t.defined()) fail(path_, path, "cannot write an undefined tensor");
-  if (!t.device().is_cpu()) fail(path_, path, "tensor is not on the CPU; copy it there first");
   if (detail::link_exists(id_, path)) fail(path_, path, "already exists");
 
-  Tensor c = t.contiguous();
+  Tensor c = t.to(Device::cpu()).contiguous();  // GPU tensors are written from a host copy
   const std::vector<hsize_t> dims(c.shape().begin(), c.shape().end());
   Handle space(c.dim() == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(c.dim(), dims.data(), nullptr), H5Sclose);
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);

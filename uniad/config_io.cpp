@@ -52,6 +52,8 @@ void visit_fields(RunConfig& c, Visit&& visit) {
   visit("train", "val_every", t.val_every);
   visit("train", "max_minutes", t.max_minutes);
   visit("train", "threads", t.threads);
+  visit("train", "device", t.device);
+  visit("train", "matmul_precision", t.matmul_precision);
   visit("train", "track_test_every", t.track_test_every);
   visit("train", "shortcut_every", t.shortcut_every);
   DataConfig& d = c.data;

@@ -15,7 +15,8 @@ MapFunction reconstruction_map(const ReconstructionModel& model) {
     // In training mode feature jitter and dropout would change every score.
     UNIAD_CHECK(!model.is_training(), "reconstruction_map: the model is in training mode; call eval() first");
     ag::NoGradGuard no_grad;
-    const Tensor reconstruction = model.forward(features).data();  // [b, C, G, G]
+    // Scores are computed on the host: the reconstruction comes back from the model's device.
+    const Tensor reconstruction = model.forward(features).data().to(Device::cpu());  // [b, C, G, G]
     return anomaly_map(features, reconstruction);                  // [b, 1, G, G]
   };
 }

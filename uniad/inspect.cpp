@@ -74,13 +74,13 @@ Inspection inspect_model(ReconstructionModel& model, const Tensor& features) {
   AttentionObserver observer;
   {
     ag::NoGradGuard no_grad;
-    ins.reconstruction = model.forward(ins.features, &observer).data().contiguous();  // [B, C, H, W]
+    ins.reconstruction = model.forward(ins.features, &observer).data().to(Device::cpu()).contiguous();  // [B, C, H, W]
   }
   if (was_training) model.train();
   const int64_t B = features.size(0);
   ins.anomaly_map = anomaly_map(ins.features, ins.reconstruction).reshape({B, c.grid_h, c.grid_w});  // [B, H, W]
 
-  for (auto& [name, w] : observer.weights) ins.attention.push_back({name, w.contiguous(), attention_masked(c, name)});
+  for (auto& [name, w] : observer.weights) ins.attention.push_back({name, w.to(Device::cpu()).contiguous(), attention_masked(c, name)});
 
   if (model.neighbor_mask().defined()) {
     const Tensor& m = model.neighbor_mask();  // [L, L] additive: -inf hidden, 0 visible
@@ -96,7 +96,7 @@ Inspection inspect_model(ReconstructionModel& model, const Tensor& features) {
     for (size_t i = 0; i < decoder->size(); ++i)
       if ((*decoder)[i].has_learned_query()) {
         ins.query_layers.push_back(int64_t(i));
-        queries.push_back((*decoder)[i].learned_query().data());
+        queries.push_back((*decoder)[i].learned_query().data().to(Device::cpu()));
         ins.query_similarity.push_back(cosine_similarity_rows(queries.back()));
       }
   const int64_t Q = int64_t(queries.size());

@@ -60,7 +60,7 @@ Tensor ReconstructionModel::jitter(const Tensor& tokens) const {
   // noise = eps * alpha * ||f_token||_2 / C, eps ~ N(0, I): each token's noise scales with its norm.
   const double C = static_cast<double>(tokens.size(2));
   const Tensor norms = ops::unary(ops::UnaryOp::Sqrt, ops::sum(ops::unary(ops::UnaryOp::Square, tokens), {2}, true));  // [L, B, 1]
-  Tensor eps = Tensor::empty(tokens.shape(), tokens.dtype());  // [L, B, C]
+  Tensor eps = Tensor::empty(tokens.shape(), tokens.dtype(), tokens.device());  // [L, B, C]
   normal_counter_(eps, 0.0, 1.0, gen_->next_u64());          // parallel; one key from the model's generator
   return ops::add(tokens, ops::mul(eps, ops::mul_scalar(norms, config_.jitter_scale / C)));
 }
@@ -90,7 +90,7 @@ Variable ReconstructionModel::forward(const Tensor& features, AttentionObserver*
               "ReconstructionModel: features ", shape_str(features.shape()), " do not match the model's [B, ",
               c.feature_channels, ", ", c.grid_h, ", ", c.grid_w, "]");
   const int64_t B = features.size(0), C = c.feature_channels;
-  const Tensor tokens = features.reshape({B, C, c.tokens()}).permute({2, 0, 1}).contiguous();  // [L, B, C]
+  const Tensor tokens = features.to(device()).reshape({B, C, c.tokens()}).permute({2, 0, 1}).contiguous();  // [L, B, C]
   Variable x = input_proj_->forward(Variable(jitter(tokens)));                               // [L, B, D]
   if (mlp_) {
     for (const auto& layer : *mlp_) x = layer->forward(x);

@@ -19,7 +19,8 @@ class ReconstructionModel : public nn::Module {
 
   // [B, C, H, W] -> [B, C, H, W]. With an observer (uniad inspect) every attention's weights
   // [B, H, L, S] are recorded into it, named as their parameters ("decoder.layers.2.multihead_attn");
-  // the result is the same either way.
+  // the result is the same either way. Features on another device than the model's are moved
+  // to it first; the reconstruction lives on the model's device.
   ag::Variable forward(const Tensor& features, AttentionObserver* observer = nullptr) const;
   const ModelConfig& config() const { return config_; }
 
@@ -32,6 +33,7 @@ class ReconstructionModel : public nn::Module {
   Tensor jitter(const Tensor& tokens) const;
 
  private:
+  void on_device_change(Device device) override { if (mask_.defined()) mask_ = mask_.to(device); }
   ag::Variable transformer_forward(const ag::Variable& x, AttentionObserver* observer) const;  // [L, B, D] -> [L, B, D]
 
   ModelConfig config_;

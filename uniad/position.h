@@ -14,6 +14,7 @@ class PositionEmbedding : public nn::Module {
   ag::Variable forward() const;
 
  private:
+  void on_device_change(Device device) override { if (fixed_.defined()) fixed_ = fixed_.to(device); }
   int64_t grid_h_, grid_w_, dim_;
   std::shared_ptr<nn::Embedding> row_embed_, col_embed_;  // learned only
   Tensor fixed_;                                          // sine only, [L, 1, D]

@@ -1,6 +1,7 @@
 #include "uniad/train_config.h"
 
 #include "tensor/error.h"
+#include "tensor/matmul.h"
 
 namespace uniad {
 
@@ -25,6 +26,25 @@ void TrainConfig::validate() const {
   UNIAD_CHECK(track_test_every >= 0, "train.track_test_every must be >= 0, got ", track_test_every);
   UNIAD_CHECK(shortcut_every >= 0, "train.shortcut_every must be >= 0 (0: off), got ", shortcut_every);
   UNIAD_CHECK(threads >= 0, "train.threads must be >= 0, got ", threads);
+  compute_device();  // both throw naming the key when its text is not a device / precision
+  try {
+    ops::parse_matmul_precision(matmul_precision);
+  } catch (const Error& e) {
+    throw Error(cat("train.matmul_precision: ", e.what()));
+  }
+}
+
+Device TrainConfig::compute_device() const {
+  try {
+    return parse_device(device);
+  } catch (const Error& e) {
+    throw Error(cat("train.device: ", e.what()));
+  }
+}
+
+void TrainConfig::apply_matmul_precision() const {
+  validate();
+  ops::set_matmul_precision(ops::parse_matmul_precision(matmul_precision));
 }
 
 }  // namespace uniad

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tensor/device.h"
+
 namespace uniad {
 
 struct TrainConfig {
@@ -22,6 +24,12 @@ struct TrainConfig {
   int64_t val_every = 1;       // validate every N epochs (0: never)
   double max_minutes = 0;      // stop after this much training time (0: no limit)
   int64_t threads = 0;         // OpenMP threads (0: all cores)
+  // Where the model computes: "cpu", "cuda" or "cuda:N". Not part of what a run is: a run
+  // trained on a GPU resumes, evaluates and predicts on the CPU and the other way round.
+  std::string device = "cpu";
+  // float32 matrix products on the GPU: "fp32", "tf32" or "bf16" (FP32 accumulation); the CPU
+  // always computes in fp32.
+  std::string matmul_precision = "fp32";
   // Diagnostics for learning curves only, never for model selection: every N epochs score the
   // test set and log its metrics (0: never). Checkpoints are chosen by validation loss alone.
   int64_t track_test_every = 0;
@@ -30,6 +38,8 @@ struct TrainConfig {
   int64_t shortcut_every = 0;
 
   void validate() const;  // throws naming the field
+  Device compute_device() const;        // `device` parsed
+  void apply_matmul_precision() const;  // sets the process-wide GPU matmul precision
 };
 
 }  // namespace uniad

@@ -52,7 +52,7 @@ Tensor take_rows(const Tensor& features, const std::vector<int64_t>& indices) {
   Shape out_shape = features.shape();
   out_shape[0] = static_cast<int64_t>(indices.size());
   const Tensor flat = features.reshape({features.size(0), -1});  // [N, C*H*W]
-  const Tensor idx = Tensor::from_indices(indices, {static_cast<int64_t>(indices.size())});
+  const Tensor idx = Tensor::from_indices(indices, {static_cast<int64_t>(indices.size())}).to(features.device());
   return ops::gather_rows(flat, idx, "take_rows").view(out_shape);
 }
 
@@ -87,6 +87,10 @@ Trainer::Trainer(const RunConfig& config, const std::string& run_dir)
   config_.train.validate();
   model_ = std::make_unique<ReconstructionModel>(config_.model, model_gen_);
   const TrainConfig& t = config_.train;
+  // Weights are drawn on the CPU (the same initial model on every device), then moved; the
+  // optimiser's state is created beside the parameters.
+  model_->to(t.compute_device());
+  t.apply_matmul_precision();
   optimizer_ = std::make_unique<nn::AdamW>(model_->named_parameters(),
                                            nn::AdamWOptions{t.lr, t.beta1, t.beta2, t.adam_eps, t.weight_decay});
   schedule_ = make_schedule(t);
@@ -113,8 +117,9 @@ TrainResult Trainer::fit(const Tensor& features, const std::string& resume_from)
   UNIAD_CHECK(features.dim() == 4 && features.dtype() == DType::Float32, "Trainer::fit: features must be float32 "
               "[N, C, H, W], got ", dtype_name(features.dtype()), " ", shape_str(features.shape()));
   const Split split = validation_split(features.size(0), t.val_fraction, t.seed);
-  const Tensor train_set = take_rows(features, split.train);  // [N_train, C, H, W]
-  const Tensor val_set = take_rows(features, split.val);      // [N_val, C, H, W]
+  // The whole training set moves to the model's device once; batches are gathered there.
+  const Tensor train_set = take_rows(features, split.train).to(model_->device());  // [N_train, C, H, W]
+  const Tensor val_set = take_rows(features, split.val).to(model_->device());      // [N_val, C, H, W]
   const std::string log_path = run_dir_.empty() ? "" : run_dir_ + "/log.jsonl";
 
   TrainingState state;

@@ -21,6 +21,7 @@
 #include "tensor/error.h"
 #include "tensor/text_file.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/device_options.h"
 #include "tools/cli/progress.h"
 #include "uniad/metrics.h"
 #include "uniad/model_flops.h"
@@ -215,6 +216,7 @@ void add_ablate(CLI::App& app, int argc, const char* const* argv) {
   cmd->add_option("--seeds", o->seeds, "Seeds to run (default: the preset's), e.g. --seeds 0,1,2")->delimiter(',');
   cmd->add_option("--variants", o->variants, "Only these variants, e.g. --variants mlp,uniad")->delimiter(',');
   cmd->add_option("--datasets", o->datasets, "Only these datasets, e.g. --datasets fmnist-01234")->delimiter(',');
+  add_device_options(cmd, o->overrides);
   cmd->add_option("--set", o->overrides, "Override a key of every run: section.key=value (repeatable)");
   cmd->add_option("--out", o->out, "Output folder (default: runs/ablate/<benchmark>/<suite>)");
   cmd->add_option("--gpu-tflops", o->gpu_tflops, "Sustained GPU rate for the time estimate (default 20)");

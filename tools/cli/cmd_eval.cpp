@@ -17,6 +17,7 @@
 
 #include "tensor/error.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/device_options.h"
 #include "tools/cli/eval_outputs.h"
 #include "tools/cli/progress.h"
 #include "tools/cli/run_data.h"
@@ -73,6 +74,7 @@ void run_eval(const EvalOptions& o) {
   Generator gen(config.train.seed);
   ReconstructionModel model(config.model, gen);
   load_checkpoint(o.checkpoint, model, nullptr);
+  place_model(model, config.train);
   model.eval();
   const MapFunction uniad_map = reconstruction_map(model);
 
@@ -124,6 +126,7 @@ void add_eval(CLI::App& parent) {
       "patch baseline; heat-map composites; the decision threshold for `uniad predict`.");
   cmd->add_option("--checkpoint", opts->checkpoint, "A checkpoint written by `uniad train` (best.h5 or last.h5)")
       ->required();
+  add_device_options(cmd, opts->overrides);
   cmd->add_option("--set", opts->overrides, "Override a key of the checkpoint's configuration, e.g. "
                                             "eval.pool=32 or data.features=other.h5 (repeatable)");
   cmd->add_option("--out", opts->out, "Output folder (default: <checkpoint folder>/eval)");

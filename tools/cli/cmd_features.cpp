@@ -83,6 +83,15 @@ void add_features(CLI::App& parent) {
   cmd->add_option("--set", opts->overrides, "Override a key: section.key=value, e.g. features.batch_size=32 "
                                             "or data.classes=bottle,cable (repeatable)");
   cmd->add_option("--out", opts->out, "Output file (default: features.out, else .cache/features/<config name>.h5)");
+  cmd->add_option_function<std::string>(
+      "--device",
+      [](const std::string& d) {
+        // The backbones' fused kernels (data/mbconv.cpp, data/feature_extractor.cpp) are CPU loops;
+        // the features are computed once per data set and cached, so the GPU buys little here.
+        UNIAD_CHECK(parse_device(d).is_cpu(), "features --device ", d, ": feature extraction runs on the CPU only; "
+                    "train, eval, predict, inspect and ablate take --device cuda");
+      },
+      "Only cpu: the backbones run on the CPU (features are computed once and cached)");
   cmd->add_flag("--restart", opts->restart, "Discard an existing OUT.partial instead of continuing it");
   cmd->callback([opts] { run_features(*opts); });
 }

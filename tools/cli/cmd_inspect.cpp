@@ -14,6 +14,7 @@
 
 #include "tensor/error.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/device_options.h"
 #include "tools/cli/run_data.h"
 #include "uniad/checkpoint.h"
 #include "uniad/inspect.h"
@@ -117,6 +118,7 @@ void run_inspect(const InspectOptions& o) {
   Generator gen(config.train.seed);
   ReconstructionModel model(mc, gen);
   load_checkpoint(o.checkpoint, model, nullptr);
+  place_model(model, config.train);
   const Inspection ins = inspect_model(model, take_rows(test.features, rows));
 
   InspectRequest request;
@@ -205,6 +207,7 @@ void add_inspect(CLI::App& app) {
   cmd->add_option("--token", opts->tokens,
                   "A token row,col of the grid whose attention to draw (repeatable; default: the most "
                   "anomalous token of the first image)");
+  add_device_options(cmd, opts->overrides);
   cmd->add_option("--set", opts->overrides, "Override a key of the checkpoint's configuration (repeatable)");
   cmd->add_option("--out", opts->out, "Output folder (default: <checkpoint folder>/inspect)");
   cmd->callback([opts] { run_inspect(*opts); });

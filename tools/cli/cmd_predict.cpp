@@ -19,6 +19,8 @@
 #include "data/feature_config.h"
 #include "tensor/error.h"
 #include "tools/cli/commands.h"
+#include "experiments/run_data.h"
+#include "tools/cli/device_options.h"
 #include "tools/cli/run_data.h"
 #include "uniad/checkpoint.h"
 #include "uniad/evaluate.h"
@@ -35,6 +37,7 @@ struct PredictOptions {
   std::string checkpoint, out, threshold_file;
   double threshold = NAN;
   std::vector<std::string> images;
+  std::vector<std::string> overrides;  // --device, --precision
 };
 
 // How the model's features were made: the cache's own record, else data.features_config.
@@ -63,13 +66,14 @@ Threshold resolve_threshold(const PredictOptions& o) {
 }
 
 void run_predict(const PredictOptions& o) {
-  const RunConfig config = read_checkpoint_info(o.checkpoint).config;
+  const RunConfig config = checkpoint_config(o.checkpoint, o.overrides);
   const data::FeatureCacheConfig features = feature_config_of(config, o.checkpoint);
   const Threshold threshold = resolve_threshold(o);
   std::unique_ptr<data::FeatureExtractor> extractor = data::make_feature_extractor(features.extractor_config());
   Generator gen(config.train.seed);
   ReconstructionModel model(config.model, gen);
   load_checkpoint(o.checkpoint, model, nullptr);
+  place_model(model, config.train);
   model.eval();
   UNIAD_CHECK(extractor->channels() == config.model.feature_channels, o.checkpoint, ": the model expects ",
               config.model.feature_channels, " feature channels but the backbone gives ", extractor->channels());
@@ -132,6 +136,7 @@ void add_predict(CLI::App& parent) {
                                                   "<checkpoint folder>/threshold.json from `uniad eval`)");
   cmd->add_option("--threshold-file", opts->threshold_file, "A threshold.json other than the checkpoint's");
   cmd->add_option("--out", opts->out, "Folder for the heat maps and predictions.json (default: predictions)");
+  add_device_options(cmd, opts->overrides);
   cmd->add_option("images", opts->images, "Image files (PNG, JPEG, BMP)")->required();
   cmd->callback([opts] { run_predict(*opts); });
 }

@@ -16,6 +16,7 @@
 
 #include "tensor/error.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/device_options.h"
 #include "tools/cli/progress.h"
 #include "tools/cli/run_data.h"
 #include "uniad/checkpoint.h"
@@ -79,8 +80,11 @@ void run_train(const TrainOptions& o) {
                shape_str(train.features.shape()).c_str());
 
   Trainer trainer(config, run_dir);
-  std::fprintf(stderr, "model: %s, %lld parameters; %d threads\n", network_kind_name(config.model.network),
-               (long long)trainer.model().num_parameters(), omp_get_max_threads());
+  std::fprintf(stderr, "model: %s, %lld parameters; %d threads; device %s\n", network_kind_name(config.model.network),
+               (long long)trainer.model().num_parameters(), omp_get_max_threads(),
+               trainer.model().device().is_cpu() ? "cpu"
+                                                 : (trainer.model().device().str() + " (" + cuda_describe() + ", " +
+                                                    config.train.matmul_precision + " matrix products)").c_str());
 
   ProgressBar bar("train", "step");
   trainer.on_step = [&](const StepReport& r) {
@@ -117,6 +121,7 @@ void add_train(CLI::App& parent) {
       "last.h5}.");
   cmd->add_option("--config", opts->config, "JSON run configuration (sections model, train, data, eval; "
                                             "e.g. configs/textures.json); omitted: the paper's defaults");
+  add_device_options(cmd, opts->overrides);
   cmd->add_option("--set", opts->overrides, "Override a key: section.key=value, e.g. train.lr=5e-4 (repeatable)");
   cmd->add_option("--out", opts->out, "Run directory (default: runs/<config name>, or the resumed checkpoint's folder)");
   cmd->add_option("--minutes", opts->minutes, "Time budget for training (train.max_minutes); with the cosine "
