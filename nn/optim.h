@@ -7,9 +7,9 @@
 // (tensor/optim_kernels.h).
 //
 // State. As in torch.optim, each parameter has its own state: "step", the number of updates it
-// has received (int64 []), and the optimiser's buffers (AdamW: exp_avg, exp_avg_sq; SGD with
-// momentum: momentum_buffer), each of the parameter's shape, dtype and device. State is addressed by
-// parameter name and buffer name, which is also where a checkpoint keeps it:
+// has received (int64 [], on the host), and the optimiser's buffers (AdamW: exp_avg, exp_avg_sq;
+// SGD with momentum: momentum_buffer), each of the parameter's shape, dtype and device. State is
+// addressed by parameter name and buffer name, which is also where a checkpoint keeps it:
 //   /optimizer/<parameter name>/<buffer name>
 // Unlike torch, the buffers exist from the start (zeros, step 0) rather than appearing at a
 // parameter's first gradient, so every checkpoint has the same layout. The first update of a

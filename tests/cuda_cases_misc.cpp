@@ -112,7 +112,8 @@ RegisterCudaCases random_cases([](std::vector<CudaCase>& t) {
                }});
   t.push_back({"random normal_counter_ [1] and [196, 256] f32", 1e-6, 1e-6, {}, [](Device d) {
                  Tensor a = Tensor::empty({1}, DType::Float32, d), b = Tensor::empty({196, 256}, DType::Float32, d);
-                 return NamedResults{{"one", normal_counter_(a, 0.0, 1.0, 102)}, {"big", normal_counter_(b, 0.0, 0.02, 103)}};
+                 return NamedResults{{"one", normal_counter_(a, 0.0, 1.0, 102)},
+                                     {"big", normal_counter_(b, 0.0, 0.02, 103)}};
                }});
   // Generator draws are made on the host, so the device gets the very same numbers.
   t.push_back({"random uniform_ normal_ bernoulli_ from a Generator", 0, 0, {}, [](Device d) {
