@@ -20,6 +20,9 @@ std::string describe(const Tensor& t) { return cat(dtype_name(t.dtype()), " ", s
 
 Tensor step_tensor(int64_t value) { return Tensor::from_indices({value}, {}); }
 
+// A copy of t on the host that later changes to t do not reach.
+Tensor host_copy(const Tensor& t) { return t.device().is_cpu() ? t.clone() : t.to(Device::cpu()); }
+
 }  // namespace
 
 // ---- Optimizer ------------------------------------------------------------------------------
@@ -37,7 +40,9 @@ Optimizer::Optimizer(std::vector<NamedParameter> params, double lr, std::vector<
     UNIAD_CHECK(index_.emplace(name, i).second, "optimiser: parameter name '", name,
                 "' appears twice; names are checkpoint paths and must be unique");
     Slot slot{step_tensor(0), {}};
-    for (size_t b = 0; b < buffers_.size(); ++b) slot.buffers.push_back(Tensor::zeros(v.shape(), v.dtype()));
+    // Buffers live with their parameter; the step count stays on the host, which reads it.
+    for (size_t b = 0; b < buffers_.size(); ++b)
+      slot.buffers.push_back(Tensor::zeros(v.shape(), v.dtype(), v.data().device()));
     slots_.push_back(std::move(slot));
   }
 }
@@ -92,9 +97,9 @@ OptimizerState Optimizer::export_state() const {
   OptimizerState out;
   out.step_count = step_count_;
   for (size_t i = 0; i < params_.size(); ++i) {
-    out.entries.push_back({params_[i].first, "step", slots_[i].step.clone()});
+    out.entries.push_back({params_[i].first, "step", host_copy(slots_[i].step)});
     for (size_t b = 0; b < buffers_.size(); ++b)
-      out.entries.push_back({params_[i].first, buffers_[b], slots_[i].buffers[b].clone()});
+      out.entries.push_back({params_[i].first, buffers_[b], host_copy(slots_[i].buffers[b])});
   }
   return out;
 }
@@ -139,7 +144,8 @@ void Optimizer::restore_state(const OptimizerState& saved) {
     if (shown < problems.size()) msg += cat("\n  ... and ", problems.size() - shown, " more");
     throw Error(msg);
   }
-  // Copy values into the existing tensors: the caller's saved state stays independent of us.
+  // Copy values into the existing tensors (moving them to a parameter's device where it is not
+  // the host): the caller's saved state stays independent of us.
   for (size_t i = 0; i < params_.size(); ++i) {
     const std::string& param = params_[i].first;
     slots_[i].step.copy_(*given.at({param, "step"}));

@@ -7,9 +7,9 @@
 // (tensor/optim_kernels.h).
 //
 // State. As in torch.optim, each parameter has its own state: "step", the number of updates it
-// has received (int64 []), and the optimiser's buffers (AdamW: exp_avg, exp_avg_sq; SGD with
-// momentum: momentum_buffer), each of the parameter's shape and dtype. State is addressed by
-// parameter name and buffer name, which is also where a checkpoint keeps it:
+// has received (int64 [], on the host), and the optimiser's buffers (AdamW: exp_avg, exp_avg_sq;
+// SGD with momentum: momentum_buffer), each of the parameter's shape, dtype and device. State is
+// addressed by parameter name and buffer name, which is also where a checkpoint keeps it:
 //   /optimizer/<parameter name>/<buffer name>
 // Unlike torch, the buffers exist from the start (zeros, step 0) rather than appearing at a
 // parameter's first gradient, so every checkpoint has the same layout. The first update of a
@@ -63,7 +63,8 @@ class Optimizer {
   // One state tensor by name, e.g. state("decoder.layers.0.linear1.weight", "exp_avg").
   // Throws naming the parameter or buffer when there is no such thing.
   const Tensor& state(const std::string& param, const std::string& buffer) const;
-  // A deep copy of all state: later steps do not change it.
+  // A deep copy of all state, on the host whatever the parameters' device (checkpoints write it
+  // from there): later steps do not change it.
   OptimizerState export_state() const;
   // Copies saved state in. Every (parameter, buffer) of this optimiser must be present once,
   // with the right dtype and shape, and nothing else may be; otherwise it throws, listing

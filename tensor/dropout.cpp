@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/random.h"
 #include "tensor/strided_loop.h"
 
@@ -45,6 +46,7 @@ void backward_block(const T* g, const uint8_t* keep, T* dx, int64_t begin, int64
 DropoutResult dropout_forward(const Tensor& x, double p, uint64_t key) {
   UNIAD_CHECK(x.defined(), "dropout: undefined input");
   UNIAD_CHECK(p >= 0.0 && p < 1.0, "dropout: probability ", p, " is outside [0, 1)");
+  if (cuda::on_gpu("dropout", x)) return cuda::dropout_forward(x, p, key);
   const Tensor src = x.contiguous();  // row-major, so element i is the stream's index i
   const int64_t n = src.numel();
   auto keep = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(n));
@@ -62,14 +64,17 @@ DropoutResult dropout_forward(const Tensor& x, double p, uint64_t key) {
     for_blocks(n, [&](int64_t begin, int64_t end) { forward_block(xp, yp, kp, begin, end, key, threshold, scale); });
     return y;
   });
-  out.mask = DropoutMask{x.shape(), p, std::move(keep)};
+  out.mask = DropoutMask{x.shape(), p, std::move(keep), key};
   return out;
 }
 
 Tensor dropout_backward(const Tensor& grad, const DropoutMask& mask) {
-  UNIAD_CHECK(grad.defined() && mask.keep, "dropout_backward: undefined operand");
+  UNIAD_CHECK(grad.defined(), "dropout_backward: undefined operand");
+  const bool gpu = cuda::on_gpu("dropout_backward", grad);  // the GPU redraws the mask from its key
+  UNIAD_CHECK(gpu || mask.keep, "dropout_backward: undefined operand");
   UNIAD_CHECK(grad.shape() == mask.shape, "dropout_backward: gradient ", shape_str(grad.shape()),
               " for a mask of shape ", shape_str(mask.shape));
+  if (gpu) return cuda::dropout_backward(grad, mask);
   const Tensor g = grad.contiguous();
   const int64_t n = g.numel();
   return dispatch_float(g.dtype(), "dropout_backward", [&](auto tag) {

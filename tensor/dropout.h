@@ -12,11 +12,14 @@
 
 namespace uniad::ops {
 
-// Which elements one dropout call kept: keep[i] is 1 or 0, row-major over `shape`.
+// Which elements one dropout call kept: keep[i] is 1 or 0, row-major over `shape`, and equals
+// counter_uniform(key, i) >= p. A GPU forward stores no bytes (keep stays null): its backward
+// redraws the mask from the key, which is cheaper there than reading a stored one.
 struct DropoutMask {
   Shape shape;
   double p = 0;
-  std::shared_ptr<const std::vector<uint8_t>> keep;
+  std::shared_ptr<const std::vector<uint8_t>> keep;  // CPU forward only
+  uint64_t key = 0;                                  // the stream the mask was drawn from
 };
 
 struct DropoutResult {

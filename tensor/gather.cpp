@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad::ops {
@@ -43,8 +44,11 @@ Tensor gather_rows(const Tensor& weight, const Tensor& indices, const char* op) 
   check_index_dtype(indices, op);
   UNIAD_CHECK(weight.dim() == 2, op, ": weight must be [V, D], got ", shape_str(weight.shape()));
   const int64_t V = weight.size(0), D = weight.size(1);
+  const bool gpu = cuda::on_gpu(op, weight, indices);
   const Tensor idx = indices.contiguous();  // [...], read in row-major order
-  check_indices(idx, V, weight.shape(), op);
+  // Checked on the host for either device (indices are small), so the errors read the same.
+  check_indices(idx.to(Device::cpu()), V, weight.shape(), op);
+  if (gpu) return cuda::gather_rows(weight, idx, op);
 
   Shape out_shape = indices.shape();
   out_shape.push_back(D);
@@ -72,8 +76,10 @@ Tensor scatter_add_rows(const Tensor& grad, const Tensor& indices, int64_t num_r
   UNIAD_CHECK(grad.dim() == indices.dim() + 1 && grad.shape() == expected, op, ": gradient ",
               shape_str(grad.shape()), " does not match indices ", shape_str(indices.shape()), " plus a row axis");
   const int64_t D = grad.size(-1);
-  const Tensor idx = indices.contiguous();  // [...]
+  const bool gpu = cuda::on_gpu(op, grad, indices);
+  const Tensor idx = indices.contiguous().to(Device::cpu());  // [...], on the host for either device
   check_indices(idx, num_rows, {num_rows, D}, op);
+  if (gpu) return cuda::scatter_add_rows(grad, idx, num_rows, op);
 
   return dispatch_float(grad.dtype(), op, [&](auto tag) {
     using T = decltype(tag);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/strided_loop.h"  // kParallelGrain
 
 namespace uniad::ops {
@@ -86,6 +87,8 @@ void adamw_update_(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& e
   check_operand(param, grad, op, "grad", false);
   check_operand(param, exp_avg, op, "exp_avg", true);
   check_operand(param, exp_avg_sq, op, "exp_avg_sq", true);
+  if (cuda::on_gpu(op, param, grad, exp_avg, exp_avg_sq))
+    return cuda::adamw_update_(param, grad, exp_avg, exp_avg_sq, u);
   const Tensor g = grad.contiguous();  // a gradient may be a view; reading it once is enough
   dispatch_float(param.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
@@ -98,6 +101,9 @@ void sgd_update_(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, con
   check_operand(param, param, op, "param", true);
   check_operand(param, grad, op, "grad", false);
   if (u.momentum != 0) check_operand(param, momentum_buffer, op, "momentum_buffer", true);
+  const Tensor none;  // the buffer is ignored, its device too, without momentum
+  if (cuda::on_gpu(op, param, grad, u.momentum != 0 ? momentum_buffer : none))
+    return cuda::sgd_update_(param, grad, momentum_buffer, u);
   const Tensor g = grad.contiguous();
   dispatch_float(param.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
@@ -107,6 +113,7 @@ void sgd_update_(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, con
 }
 
 double sum_of_squares(const Tensor& x) {
+  if (cuda::on_gpu("sum_of_squares", x)) return cuda::sum_of_squares(x);
   const Tensor c = x.contiguous();
   return dispatch_float(c.dtype(), "sum_of_squares", [&](auto tag) {
     using T = decltype(tag);
@@ -130,6 +137,7 @@ double sum_of_squares(const Tensor& x) {
 
 void scale_(Tensor& x, double factor) {
   UNIAD_CHECK(x.is_contiguous(), "scale_: ", shape_str(x.shape()), " must be contiguous to be scaled in place");
+  if (cuda::on_gpu("scale_", x)) return cuda::scale_(x, factor);
   dispatch_float(x.dtype(), "scale_", [&](auto tag) {
     using T = decltype(tag);
     T* p = x.data<T>();

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <vector>
 
+#include "tensor/cuda/backend.h"
+
 namespace uniad {
 
 namespace {
@@ -14,7 +16,8 @@ uint64_t splitmix64(uint64_t& x) {
 }
 uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-// Draws numel values in row-major order and writes them through the tensor's strides.
+// Draws numel values in row-major order and writes them through the tensor's strides. A GPU
+// tensor gets the same values: they are drawn here, serially, and copy_ moves them over.
 template <typename Draw>
 Tensor& fill_with(Tensor& t, Draw draw) {
   std::vector<double> values(t.numel());
@@ -78,9 +81,13 @@ Tensor rand_normal(const Shape& shape, double mean, double std, Generator& gen, 
 
 Tensor& normal_counter_(Tensor& t, double mean, double std, uint64_t key) {
   if (!t.is_contiguous() || (t.dtype() != DType::Float32 && t.dtype() != DType::Float64)) {
-    Tensor tmp = Tensor::empty(t.shape(), DType::Float64);
+    Tensor tmp = Tensor::empty(t.shape(), DType::Float64, t.device());
     normal_counter_(tmp, mean, std, key);
     t.copy_(tmp);
+    return t;
+  }
+  if (cuda::on_gpu("normal_counter_", t)) {
+    cuda::normal_counter_(t, mean, std, key);
     return t;
   }
   const int64_t n = t.numel(), pairs = (n + 1) / 2;

@@ -8,6 +8,14 @@
 
 #include "tensor/tensor.h"
 
+// The counter-based stream below is compiled for GPU kernels too (dropout masks, normal_counter_),
+// so one definition serves both devices and their masks agree bit for bit.
+#ifdef __CUDACC__
+#define UNIAD_HOST_DEVICE __host__ __device__
+#else
+#define UNIAD_HOST_DEVICE
+#endif
+
 namespace uniad {
 
 class Generator {
@@ -30,14 +38,14 @@ class Generator {
 // `key` depends on nothing else, so parallel kernels (dropout masks) draw the same numbers on
 // any thread count. Callers take one key from a Generator per tensor (gen.next_u64()), so the
 // Generator's state still decides everything and checkpoints resume exactly.
-inline uint64_t counter_random(uint64_t key, uint64_t index) {
+UNIAD_HOST_DEVICE inline uint64_t counter_random(uint64_t key, uint64_t index) {
   uint64_t z = key + (index + 1) * 0x9E3779B97F4A7C15ull;  // SplitMix64 finaliser of key + i*gamma
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
 // Uniform in [0, 1) with 24 random bits (exact in float32).
-inline float counter_uniform(uint64_t key, uint64_t index) {
+UNIAD_HOST_DEVICE inline float counter_uniform(uint64_t key, uint64_t index) {
   return static_cast<float>(counter_random(key, index) >> 40) * 0x1.0p-24f;
 }
 

@@ -108,13 +108,20 @@ Tensor avg_pool_windows_backward(const Tensor& grad_out, const Shape& x_shape, c
 Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w, bool align_corners);
 Tensor resize_bilinear_backward(const Tensor& grad_out, const Shape& x_shape, bool align_corners);
 
-// ---- gather.cu, dropout.cu, random.cu, optim.cu ------------------------------------------------
+// ---- gather.cu, dropout.cu, optim.cu ------------------------------------------------------------
+// tensor/gather.cpp checks the indices on the host before calling these (the same errors on
+// either device). gather_rows reads contiguous int64 `indices` on the weight's GPU;
+// scatter_add_rows takes `host_indices`, a contiguous CPU copy, and groups the positions by row
+// there, so each output row sums its gradients in the CPU's order: the same bits, no atomics.
 Tensor gather_rows(const Tensor& weight, const Tensor& indices, const char* op);
-Tensor scatter_add_rows(const Tensor& grad, const Tensor& indices, int64_t num_rows, const char* op);
-// The mask is not stored on the GPU: backward redraws it from the key (counter_uniform).
+Tensor scatter_add_rows(const Tensor& grad, const Tensor& host_indices, int64_t num_rows, const char* op);
+// The mask is not stored on the GPU (mask.keep stays null): backward redraws it from mask.key.
 ops::DropoutResult dropout_forward(const Tensor& x, double p, uint64_t key);
 Tensor dropout_backward(const Tensor& grad, const ops::DropoutMask& mask);
+// t contiguous float32 or float64 (tensor/random.cpp converts other layouts).
 void normal_counter_(Tensor& t, double mean, double std, uint64_t key);
+// The optimiser kernels round exactly as tensor/optim_kernels.cpp does (same fused and unfused
+// steps), and sum_of_squares uses fixed blocks, so results do not depend on the launch.
 void adamw_update_(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq, const ops::AdamWUpdate& u);
 void sgd_update_(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const ops::SgdUpdate& u);
 double sum_of_squares(const Tensor& x);
