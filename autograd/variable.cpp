@@ -73,7 +73,7 @@ Variable make_result(Tensor value, const char* op, const std::vector<Variable>& 
 void Variable::backward(bool retain_graph) const {
   UNIAD_CHECK(numel() == 1, "backward: called without a seed on a variable of shape ", shape_str(shape()),
               "; pass a seed gradient of that shape");
-  backward(Tensor::ones(shape(), dtype()), retain_graph);
+  backward(Tensor::ones(shape(), dtype(), data().device()), retain_graph);
 }
 
 // Accumulates `g` into a leaf's gradient: a fresh copy the first time (so later in-place
