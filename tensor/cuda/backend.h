@@ -133,7 +133,8 @@ bool on_gpu(const char* op, const Ts&... tensors) {
   if (gpu == 0) return false;
   if (cpu == 0) return true;
   std::string devices;
-  ((devices += tensors.defined() ? " " + tensors.device().str() : std::string(" (none)")), ...);
+  // Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on " " + std::string at -O3.
+  ((devices += ' ', devices += tensors.defined() ? tensors.device().str() : std::string("(none)")), ...);
   throw Error(cat(op, ": operands are on different devices:", devices,
                   " (move them with .to(device) first; nothing is moved implicitly)"));
 }
