@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad::ops {
@@ -129,6 +130,7 @@ const char* unary_name(UnaryOp op) {
 
 Tensor unary(UnaryOp op, const Tensor& x) {
   UNIAD_CHECK(x.defined(), unary_name(op), ": undefined input");
+  if (cuda::on_gpu(unary_name(op), x)) return cuda::unary(op, x);
   return dispatch_float(x.dtype(), unary_name(op), [&](auto tag) {
     using T = decltype(tag);
     // The cheap ops get a loop of their own (vectorised, no per-element switch); the
@@ -149,6 +151,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const char* name = binary_name(op);
   check_same_float(a, b, name);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  if (cuda::on_gpu(name, a, b)) return cuda::binary(op, a, b);
   return dispatch_float(a.dtype(), name, [&](auto tag) {
     using T = decltype(tag);
     switch (op) {  // one instantiation per op keeps the inner loops branch-free and vectorisable
@@ -164,6 +167,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
 
 Tensor affine(const Tensor& x, double alpha, double beta) {
   UNIAD_CHECK(x.defined(), "affine: undefined input");
+  if (cuda::on_gpu("affine", x)) return cuda::affine(x, alpha, beta);
   return dispatch_float(x.dtype(), "affine", [&](auto tag) {
     using T = decltype(tag);
     const T a = static_cast<T>(alpha), c = static_cast<T>(beta);
@@ -173,6 +177,7 @@ Tensor affine(const Tensor& x, double alpha, double beta) {
 
 Tensor pow_scalar(const Tensor& x, double exponent) {
   UNIAD_CHECK(x.defined(), "pow: undefined input");
+  if (cuda::on_gpu("pow", x)) return cuda::pow_scalar(x, exponent);
   return dispatch_float(x.dtype(), "pow", [&](auto tag) {
     using T = decltype(tag);
     const T e = static_cast<T>(exponent);
@@ -184,6 +189,7 @@ Tensor pow_scalar(const Tensor& x, double exponent) {
 Tensor equal(const Tensor& a, const Tensor& b) {
   check_same_float(a, b, "equal");
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), "equal");
+  if (cuda::on_gpu("equal", a, b)) return cuda::equal(a, b);
   return dispatch_float(a.dtype(), "equal", [&](auto tag) {
     using T = decltype(tag);
     return map_binary<T>(a, b, shape, [](T x, T y) { return x == y ? T(1) : T(0); });
@@ -194,6 +200,7 @@ void add_(Tensor& dst, const Tensor& src, double alpha) {
   check_same_float(dst, src, "add_");
   UNIAD_CHECK(broadcast_shapes(src.shape(), dst.shape(), "add_") == dst.shape(), "add_: cannot broadcast ",
               shape_str(src.shape()), " into ", shape_str(dst.shape()));
+  if (cuda::on_gpu("add_", dst, src)) return cuda::add_(dst, src, alpha);
   dispatch_float(dst.dtype(), "add_", [&](auto tag) {
     using T = decltype(tag);
     const Shape ss = broadcast_strides(src.shape(), src.strides(), dst.shape());

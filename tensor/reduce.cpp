@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad::ops {
@@ -118,12 +119,23 @@ Tensor reduce_middle(const Tensor& x, const std::vector<int>& ax, const MiddleBl
   return out;
 }
 
+// GPU operands: the reduced axes moved last by a device copy, then one row kernel (see
+// tensor/cuda/reduce.cu). `outer` is the output's element count, as in reduce_rows: when a
+// reduced axis is empty every output is the reduction of an empty row.
+Tensor sum_on_gpu(const Tensor& x, const std::vector<int>& ax, bool keepdim, bool mean) {
+  Rows rows = to_rows(x, ax);
+  Tensor out = Tensor::empty(reduced_shape(x.shape(), ax, keepdim), x.dtype(), x.device());
+  cuda::sum_rows(rows.data, out.numel(), rows.inner, out, mean ? static_cast<double>(rows.inner) : 1.0);
+  return out;
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   return dispatch_float(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
     const auto ax = resolve_axes(axes, x.dim(), "sum");
+    if (cuda::on_gpu("sum", x)) return sum_on_gpu(x, ax, keepdim, false);
     MiddleBlock m;
     if (reduces_middle_block(x, ax, m)) return reduce_middle<T>(x, ax, m, keepdim, false);
     return reduce_rows<T>(x, axes, keepdim, "sum", [](const T* p, int64_t n) { return static_cast<T>(row_sum(p, n)); });
@@ -134,6 +146,7 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
   return dispatch_float(x.dtype(), "mean", [&](auto tag) {
     using T = decltype(tag);
     const auto ax = resolve_axes(axes, x.dim(), "mean");
+    if (cuda::on_gpu("mean", x)) return sum_on_gpu(x, ax, keepdim, true);
     MiddleBlock m;
     if (reduces_middle_block(x, ax, m)) return reduce_middle<T>(x, ax, m, keepdim, true);
     return reduce_rows<T>(x, axes, keepdim, "mean",
@@ -144,6 +157,13 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
 Tensor var(const Tensor& x, const Axes& axes, bool keepdim, int64_t correction) {
   return dispatch_float(x.dtype(), "var", [&](auto tag) {
     using T = decltype(tag);
+    if (cuda::on_gpu("var", x)) {
+      const auto ax = resolve_axes(axes, x.dim(), "var");
+      Rows rows = to_rows(x, ax);
+      Tensor out = Tensor::empty(reduced_shape(x.shape(), ax, keepdim), x.dtype(), x.device());
+      cuda::var_rows(rows.data, out.numel(), rows.inner, out, correction);
+      return out;
+    }
     return reduce_rows<T>(x, axes, keepdim, "var", [correction](const T* p, int64_t n) {
       const double m = row_sum(p, n) / static_cast<double>(n);
       double s = 0;
@@ -161,8 +181,9 @@ MaxResult max(const Tensor& x, int64_t axis, bool keepdim) {
     using T = decltype(tag);
     Rows rows = to_rows(x, {a});
     const Shape out_shape = reduced_shape(x.shape(), {a}, keepdim);
-    result.values = Tensor::empty(out_shape, x.dtype());
-    result.indices = Tensor::empty(out_shape, DType::Int64);
+    result.values = Tensor::empty(out_shape, x.dtype(), x.device());
+    result.indices = Tensor::empty(out_shape, DType::Int64, x.device());
+    if (cuda::on_gpu("max", x)) return cuda::max_rows(rows.data, rows.outer, rows.inner, result.values, result.indices);
     const T* in = rows.data.template data<T>();
     T* v = result.values.data<T>();
     int64_t* idx = result.indices.data<int64_t>();
@@ -185,6 +206,7 @@ Tensor max_all(const Tensor& x) {
 
 Tensor max_backward(const Tensor& grad, const Tensor& indices, const Shape& input_shape, int64_t axis, bool keepdim) {
   const int a = normalize_axis(axis, static_cast<int64_t>(input_shape.size()), "max_backward");
+  if (cuda::on_gpu("max_backward", grad, indices)) return cuda::max_backward(grad, indices, input_shape, a, keepdim);
   Tensor g = keepdim ? grad : grad.unsqueeze(a);
   Tensor ix = (keepdim ? indices : indices.unsqueeze(a)).contiguous();
   Tensor out = Tensor::zeros(input_shape, grad.dtype());

@@ -56,7 +56,8 @@ inline NamedResults forward_backward(Device device, const std::vector<Tensor>& i
   const Tensor w = case_input(y.shape(), 4242, y.dtype()).to(device);
   ag::sum(ag::mul(y, ag::Variable(w))).backward();
   NamedResults out{{"y", y.data()}};
-  for (size_t i = 0; i < leaves.size(); ++i) out.emplace_back("d" + std::to_string(i), leaves[i].grad());
+  // std::string("d").append(...), not "d" + ...: GCC 12 -O3 warns falsely (-Wrestrict) on the latter.
+  for (size_t i = 0; i < leaves.size(); ++i) out.emplace_back(std::string("d").append(std::to_string(i)), leaves[i].grad());
   return out;
 }
 

@@ -67,10 +67,15 @@ void add_(Tensor& dst, const Tensor& src, double alpha);
 
 // ---- reduce.cu: row reductions on a contiguous [outer, inner] matrix -------------------------
 // tensor/reduce.cpp moves the reduced axes last (a permute and a device copy) and calls these,
-// so one kernel per reduction serves every choice of axes. out has `outer` elements.
-void sum_rows(const Tensor& rows, int64_t outer, int64_t inner, Tensor& out, double scale);
+// so one kernel per reduction serves every choice of axes. out has `outer` elements (contiguous,
+// rows' dtype); inner may be 0 (sum 0, mean and var NaN, as on the CPU) except for max.
+// out[r] = sum of row r / divisor (1 for sum, inner for mean).
+void sum_rows(const Tensor& rows, int64_t outer, int64_t inner, Tensor& out, double divisor);
+// out[r] = sum of squared deviations from the row's mean / max(inner - correction, 0).
 void var_rows(const Tensor& rows, int64_t outer, int64_t inner, Tensor& out, int64_t correction);
+// values[r] = max of row r, indices[r] (int64) = index of its first maximum (a NaN wins).
 void max_rows(const Tensor& rows, int64_t outer, int64_t inner, Tensor& values, Tensor& indices);
+// As ops::max_backward, with `axis` already normalized.
 Tensor max_backward(const Tensor& grad, const Tensor& indices, const Shape& input_shape, int64_t axis, bool keepdim);
 
 // ---- matmul.cu: cuBLAS --------------------------------------------------------------------
@@ -135,7 +140,8 @@ bool on_gpu(const char* op, const Ts&... tensors) {
   if (gpu == 0) return false;
   if (cpu == 0) return true;
   std::string devices;
-  ((devices += tensors.defined() ? " " + tensors.device().str() : std::string(" (none)")), ...);
+  // Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on " " + std::string at -O3.
+  ((devices += ' ', devices += tensors.defined() ? tensors.device().str() : std::string("(none)")), ...);
   throw Error(cat(op, ": operands are on different devices:", devices,
                   " (move them with .to(device) first; nothing is moved implicitly)"));
 }
