@@ -51,7 +51,8 @@ AttentionGrads attention_backward(const Tensor& g, const Tensor& q, const Tensor
                                   bool need_k, bool need_v);
 
 // The dropout mask attention_forward applies, as a tensor [N, L, S] of 0 and 1 / (1 - p): the
-// composed reference multiplies by it to draw the identical mask.
-Tensor attention_dropout_scale(const Shape& shape, DType dtype, const AttentionDropout& dropout);
+// composed reference multiplies by it to draw the identical mask. Made on `device`.
+Tensor attention_dropout_scale(const Shape& shape, DType dtype, const AttentionDropout& dropout,
+                               Device device = Device::cpu());
 
 }  // namespace uniad::ops

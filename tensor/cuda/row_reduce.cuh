@@ -5,6 +5,8 @@
 // Two launch shapes serve every row length: a warp per row for rows of up to kWarpRowMax
 // elements (lane i takes elements i, i + 32, ...; no shared memory, no __syncthreads), and a
 // block of kRowBlockThreads per row beyond that.
+#include <cmath>
+
 #include "tensor/cuda/common.cuh"
 
 namespace uniad::cuda {
@@ -113,6 +115,12 @@ inline RowView row_view(const Tensor& t, const Shape& shape, const char* op) {
   v.rows.ndim -= 1;
   v.step = v.rows.strides[v.rows.ndim];
   return v;
+}
+
+// -inf in T, usable in device code (std::numeric_limits is host-only there).
+template <typename T>
+__device__ inline T minus_infinity() {
+  return static_cast<T>(-INFINITY);
 }
 
 // exp in the operand's precision.

@@ -6,7 +6,6 @@
 // rows get a block each (tensor/cuda/row_reduce.cuh). Each thread re-reads only the elements it
 // wrote itself, so the passes over a row need no barrier between them.
 #include <cmath>
-#include <limits>
 #include <type_traits>
 
 #include "tensor/cuda/row_reduce.cuh"
@@ -23,7 +22,7 @@ __global__ void softmax_forward_kernel(const T* x, RowView xv, const T* mask, Ro
   __shared__ double scratch[kWarpSize];
   Group group{};
   if constexpr (std::is_same_v<Group, BlockReduce>) group.scratch = scratch;
-  const T minus_inf = -std::numeric_limits<T>::infinity();
+  const T minus_inf = minus_infinity<T>();
   for (int64_t r = first_row(group); r < rows; r += row_stride(group)) {
     const T* xr = x + xv.rows.offset(r);
     const T* mr = mask ? mask + mv.rows.offset(r) : nullptr;
