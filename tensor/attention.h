@@ -29,6 +29,7 @@ struct AttentionSaved {
   Tensor context;  // [N, L, hd], a transposed view of a contiguous [L, N, hd] (heads merge for free)
   Tensor probs;    // [N, L, S] softmax output P, before dropout (the weights inspection tools read)
   Tensor keep;     // int64 [N, W] dropout keep bits, W words per product; undefined without dropout
+                   // and on a GPU (whose backward redraws the mask from the key)
 };
 
 // q, k, v: float32 or float64 strided views of one dtype (MultiheadAttention's head split views
