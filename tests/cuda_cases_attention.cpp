@@ -36,12 +36,10 @@ struct AttentionShape {
 };
 
 std::string describe(const AttentionShape& s) {
-  auto n = [](int64_t v) { return std::to_string(v); };
-  std::string name = "N=" + n(s.N) + " L=" + n(s.L) + " S=" + n(s.S) + " hd=" + n(s.hd);
-  if (s.hv != s.hd) name += " hv=" + n(s.hv);
-  name += s.mask == MaskKind::None ? " no mask" : (s.mask == MaskKind::Sparse ? " sparse mask" : " neighbour mask");
-  if (s.dropout > 0) name += " p=" + std::to_string(s.dropout).substr(0, 3);
-  return name + (s.dtype == DType::Float64 ? " f64" : " f32");
+  const char* mask =
+      s.mask == MaskKind::None ? "no mask" : (s.mask == MaskKind::Sparse ? "sparse mask" : "neighbour mask");
+  return cat("N=", s.N, " L=", s.L, " S=", s.S, " hd=", s.hd, s.hv != s.hd ? cat(" hv=", s.hv) : std::string(), " ",
+             mask, s.dropout > 0 ? cat(" p=", s.dropout) : std::string(), s.dtype == DType::Float64 ? " f64" : " f32");
 }
 
 Tensor make_mask(const AttentionShape& s) {
@@ -57,7 +55,7 @@ Tensor make_mask(const AttentionShape& s) {
 // With head_split, q, k, v are leaves [T, N, h] read through transposed views, as
 // MultiheadAttention hands them over.
 CudaCase fused_case(const AttentionShape& s, bool head_split, double tol) {
-  std::string name = "attention " + describe(s) + (head_split ? " head-split views" : "");
+  const std::string name = cat("attention ", describe(s), head_split ? " head-split views" : "");
   return {name, tol, tol, {}, [=](Device d) {
             const Tensor mask = s.mask == MaskKind::None ? Tensor() : make_mask(s).to(d);
             auto shape = [&](int64_t T, int64_t h) { return head_split ? Shape{T, s.N, h} : Shape{s.N, T, h}; };
@@ -79,13 +77,14 @@ CudaCase fused_case(const AttentionShape& s, bool head_split, double tol) {
           }};
 }
 
-// The inference path: no gradients, no weights, no dropout (the fused kernel on the GPU).
-CudaCase inference_case(const AttentionShape& s, double tol) {
-  return {"attention inference " + describe(s), tol, tol, {}, [=](Device d) {
+// The forward pass without weights (keep_probs = false): without dropout the fused kernel on
+// the GPU, with dropout the composed path that keeps nothing.
+CudaCase without_weights_case(const AttentionShape& s, double tol) {
+  return {cat("attention without weights ", describe(s)), tol, tol, {}, [=](Device d) {
             const Tensor mask = s.mask == MaskKind::None ? Tensor() : make_mask(s).to(d);
             const ops::AttentionSaved out = ops::attention_forward(
                 case_input({s.N, s.L, s.hd}, 61, s.dtype).to(d), case_input({s.N, s.S, s.hd}, 62, s.dtype).to(d),
-                case_input({s.N, s.S, s.hv}, 63, s.dtype).to(d), mask, ops::AttentionDropout{}, false);
+                case_input({s.N, s.S, s.hv}, 63, s.dtype).to(d), mask, ops::AttentionDropout{s.dropout, 99}, false);
             return NamedResults{{"context", out.context}};
           }};
 }
@@ -103,12 +102,14 @@ RegisterCudaCases attention_cases([](std::vector<CudaCase>& t) {
   // The paper's attention: 196 tokens, hd = 32 (D = 256, 8 heads), N kept small for the CPU.
   t.push_back(fused_case({8, 196, 196, 32, 32, MaskKind::Neighbour, 0.1, f32}, true, 5e-5));
 
-  t.push_back(inference_case({4, 7, 7, 4, 4, MaskKind::None, 0.0, f32}, 2e-5));
-  t.push_back(inference_case({4, 5, 9, 4, 6, MaskKind::Sparse, 0.0, f32}, 2e-5));
-  t.push_back(inference_case({4, 49, 49, 32, 32, MaskKind::Neighbour, 0.0, f32}, 2e-5));
-  t.push_back(inference_case({8, 196, 196, 32, 32, MaskKind::Neighbour, 0.0, f32}, 5e-5));
-  t.push_back(inference_case({8, 196, 196, 64, 64, MaskKind::Neighbour, 0.0, f64}, 1e-11));
-  t.push_back(inference_case({2, 3, 1500, 8, 8, MaskKind::None, 0.0, f32}, 2e-5));  // too long to fuse
+  t.push_back(without_weights_case({4, 7, 7, 4, 4, MaskKind::None, 0.0, f32}, 2e-5));
+  t.push_back(without_weights_case({4, 5, 9, 4, 6, MaskKind::Sparse, 0.0, f32}, 2e-5));
+  t.push_back(without_weights_case({4, 49, 49, 32, 32, MaskKind::Neighbour, 0.0, f32}, 2e-5));
+  t.push_back(without_weights_case({8, 196, 196, 32, 32, MaskKind::Neighbour, 0.0, f32}, 5e-5));
+  t.push_back(without_weights_case({8, 196, 196, 64, 64, MaskKind::Neighbour, 0.0, f64}, 1e-11));
+  t.push_back(without_weights_case({2, 3, 1500, 8, 8, MaskKind::None, 0.0, f32}, 2e-5));  // too long to fuse
+  t.push_back(without_weights_case({4, 49, 49, 32, 32, MaskKind::Neighbour, 0.1, f32}, 2e-5));
+  t.push_back(without_weights_case({0, 7, 7, 4, 4, MaskKind::None, 0.0, f32}, 0));  // no products
 
   t.push_back({"attention reference (composed) N=4 L=5 S=9 hd=4 sparse mask p=0.1 f32", 2e-5, 2e-5, {},
                [](Device d) {
@@ -132,9 +133,10 @@ RegisterCudaCases attention_cases([](std::vector<CudaCase>& t) {
                  nn::MultiheadAttention mha(32, 4, 0.1, init);
                  mha.to(d);
                  const Tensor mask = neighbor_mask(7, 7, 3).to(d);
-                 NamedResults r = forward_backward(d, {case_input({49, 2, 32}, 82)}, [&](const std::vector<Variable>& x) {
-                   return mha.forward(x[0], x[0], x[0], Variable(mask)).output;
-                 });
+                 NamedResults r =
+                     forward_backward(d, {case_input({49, 2, 32}, 82)}, [&](const std::vector<Variable>& x) {
+                       return mha.forward(x[0], x[0], x[0], Variable(mask)).output;
+                     });
                  r.emplace_back("d_in_proj_weight", mha.in_proj_weight.grad());
                  r.emplace_back("d_out_proj_weight", mha.out_proj->weight.grad());
                  return r;

@@ -27,15 +27,15 @@ Tensor test_mask(int64_t rows, int64_t n, uint64_t seed, DType dtype = DType::Fl
   return Tensor::from_vector(m, {rows, n}, dtype);
 }
 
-std::string dims(int64_t a, int64_t b) { return "[" + std::to_string(a) + ", " + std::to_string(b) + "]"; }
+std::string dims(int64_t a, int64_t b) { return cat("[", a, ", ", b, "]"); }
 
 RegisterCudaCases softmax_cases([](std::vector<CudaCase>& t) {
   for (int64_t n : {1, 7, 196, 257, 1500}) {
-    t.push_back({"softmax rows " + dims(5, n) + " f32", 1e-6, 1e-5, {}, [n](Device d) {
+    t.push_back({cat("softmax rows ", dims(5, n), " f32"), 1e-6, 1e-5, {}, [n](Device d) {
                    return forward_backward(d, {case_input({5, n}, 11)},
                                            [](const std::vector<Variable>& x) { return ag::softmax(x[0]); });
                  }});
-    t.push_back({"softmax masked " + dims(3, n) + " + mask [4, " + std::to_string(n) + "] f32", 1e-6, 1e-5, {},
+    t.push_back({cat("softmax masked [3, 4, ", n, "] + mask ", dims(4, n), " f32"), 1e-6, 1e-5, {},
                  [n](Device d) {
                    const Tensor mask = test_mask(4, n, 12).to(d);  // broadcasts over the leading 3
                    return forward_backward(d, {case_input({3, 4, n}, 13)}, [&](const std::vector<Variable>& x) {
@@ -80,8 +80,8 @@ RegisterCudaCases softmax_cases([](std::vector<CudaCase>& t) {
 // Layer norm of x [rows, D] with the given affine parameters, through ag::layer_norm or, with
 // a residual, ag::add_layer_norm. Leaves: x, then weight, bias, residual where present.
 CudaCase layer_norm_case(int64_t rows, int64_t D, bool weight, bool bias, bool residual, DType dtype, double tol) {
-  std::string name = "layer_norm " + dims(rows, D) + (weight ? " weight" : "") + (bias ? " bias" : "") +
-                     (residual ? " residual" : "") + (dtype == DType::Float64 ? " f64" : " f32");
+  const std::string name = cat("layer_norm ", dims(rows, D), weight ? " weight" : "", bias ? " bias" : "",
+                                residual ? " residual" : "", dtype == DType::Float64 ? " f64" : " f32");
   return {name, tol, tol, {}, [=](Device d) {
             std::vector<Tensor> inputs{case_input({rows, D}, 31, dtype)};
             if (weight) inputs.push_back(case_input({D}, 32, dtype));
