@@ -62,8 +62,10 @@ AttentionResult scaled_dot_attention_reference(const Variable& q, const Variable
   Variable scores = matmul(q, transpose(k, 1, 2));  // [N, L, S]
   Variable weights = softmax(scores, mask);         // [N, L, S]; the mask broadcasts over N
   Variable dropped = weights;
-  if (dropout.active())  // the fused kernel's mask, as 0 or 1 / (1 - p)
-    dropped = mul(weights, Variable(ops::attention_dropout_scale(weights.shape(), weights.dtype(), dropout)));
+  if (dropout.active()) {  // the fused kernel's mask, as 0 or 1 / (1 - p), on the weights' device
+    const Tensor scale = ops::attention_dropout_scale(weights.shape(), weights.dtype(), dropout, q.data().device());
+    dropped = mul(weights, Variable(scale));
+  }
   AttentionResult out;
   out.context = matmul(dropped, v);  // [N, L, hv]
   if (need_weights) out.weights = weights;

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/fast_exp.h"
 #include "tensor/matmul.h"
 #include "tensor/random.h"
@@ -205,6 +206,8 @@ AttentionSaved attention_forward(const Tensor& q_in, const Tensor& k_in, const T
                                  const AttentionDropout& dropout, bool keep_probs) {
   check_operands(q_in, k_in, v_in, mask_in);
   UNIAD_CHECK(dropout.p >= 0 && dropout.p <= 1, "attention: dropout probability ", dropout.p, " is outside [0, 1]");
+  if (cuda::on_gpu("attention_forward", q_in, k_in, v_in, mask_in))
+    return cuda::attention_forward(q_in, k_in, v_in, mask_in, dropout, keep_probs);
   const Tensor q = gemm_readable(q_in), k = gemm_readable(k_in), v = gemm_readable(v_in);
   const Tensor mask = mask_in.defined() ? mask_in.contiguous() : Tensor();
   const int64_t N = q.size(0), L = q.size(1), S = k.size(1), hd = q.size(2), hv = v.size(2), LS = L * S;
@@ -255,12 +258,16 @@ AttentionGrads attention_backward(const Tensor& g_in, const Tensor& q_in, const 
                                   const AttentionSaved& saved, const AttentionDropout& dropout, bool need_q,
                                   bool need_k, bool need_v) {
   check_operands(q_in, k_in, v_in, Tensor());
-  UNIAD_CHECK(saved.probs.defined() && (saved.keep.defined() || !dropout.active()),
-              "attention_backward: the forward pass kept no weights (keep_probs = false)");
-  const Tensor q = gemm_readable(q_in), k = gemm_readable(k_in), v = gemm_readable(v_in);
-  const int64_t N = q.size(0), L = q.size(1), S = k.size(1), hd = q.size(2), hv = v.size(2), LS = L * S;
-  UNIAD_CHECK(g_in.shape() == Shape({N, L, hv}) && g_in.dtype() == q.dtype(), "attention_backward: gradient ",
+  UNIAD_CHECK(saved.probs.defined(), "attention_backward: the forward pass kept no weights (keep_probs = false)");
+  const int64_t N = q_in.size(0), L = q_in.size(1), S = k_in.size(1), hd = q_in.size(2), hv = v_in.size(2);
+  const int64_t LS = L * S;
+  UNIAD_CHECK(g_in.shape() == Shape({N, L, hv}) && g_in.dtype() == q_in.dtype(), "attention_backward: gradient ",
               shape_str(g_in.shape()), " does not match the context [", N, ", ", L, ", ", hv, "]");
+  // The GPU keeps no keep bits: it redraws the mask from the key.
+  if (cuda::on_gpu("attention_backward", g_in, q_in, k_in, v_in, saved.probs))
+    return cuda::attention_backward(g_in, q_in, k_in, v_in, saved, dropout, need_q, need_k, need_v);
+  UNIAD_CHECK(saved.keep.defined() || !dropout.active(), "attention_backward: the forward pass kept no dropout bits");
+  const Tensor q = gemm_readable(q_in), k = gemm_readable(k_in), v = gemm_readable(v_in);
   const Tensor g = gemm_readable(g_in);
   const int64_t W = words_per_product(LS);
 
@@ -314,7 +321,8 @@ AttentionGrads attention_backward(const Tensor& g_in, const Tensor& q_in, const 
   return out;
 }
 
-Tensor attention_dropout_scale(const Shape& shape, DType dtype, const AttentionDropout& dropout) {
+Tensor attention_dropout_scale(const Shape& shape, DType dtype, const AttentionDropout& dropout, Device device) {
+  if (!device.is_cpu()) return cuda::attention_dropout_scale(shape, dtype, dropout, device);
   Tensor out = Tensor::empty(shape, dtype);  // [N, L, S]
   const int64_t total = out.numel();
   dispatch_float(dtype, "attention_dropout_scale", [&](auto tag) {

@@ -29,6 +29,7 @@ struct AttentionSaved {
   Tensor context;  // [N, L, hd], a transposed view of a contiguous [L, N, hd] (heads merge for free)
   Tensor probs;    // [N, L, S] softmax output P, before dropout (the weights inspection tools read)
   Tensor keep;     // int64 [N, W] dropout keep bits, W words per product; undefined without dropout
+                   // and on a GPU (whose backward redraws the mask from the key)
 };
 
 // q, k, v: float32 or float64 strided views of one dtype (MultiheadAttention's head split views
@@ -51,7 +52,8 @@ AttentionGrads attention_backward(const Tensor& g, const Tensor& q, const Tensor
                                   bool need_k, bool need_v);
 
 // The dropout mask attention_forward applies, as a tensor [N, L, S] of 0 and 1 / (1 - p): the
-// composed reference multiplies by it to draw the identical mask.
-Tensor attention_dropout_scale(const Shape& shape, DType dtype, const AttentionDropout& dropout);
+// composed reference multiplies by it to draw the identical mask. Made on `device`.
+Tensor attention_dropout_scale(const Shape& shape, DType dtype, const AttentionDropout& dropout,
+                               Device device = Device::cpu());
 
 }  // namespace uniad::ops

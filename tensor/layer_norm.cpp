@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad::ops {
@@ -118,6 +119,8 @@ LayerNormForward layer_norm_forward(const Tensor& x, const Tensor& residual, con
                 " differs from input ", dtype_name(x.dtype()), " ", shape_str(x.shape()));
   check_vector(weight, x, "weight");
   check_vector(bias, x, "bias");
+  if (cuda::on_gpu("layer_norm", x, residual, weight, bias))
+    return cuda::layer_norm_forward(x, residual, weight, bias, eps);
   return dispatch_float(x.dtype(), "layer_norm", [&](auto tag) {
     using T = decltype(tag);
     const int64_t n = x.size(-1);
@@ -168,6 +171,8 @@ LayerNormGrads layer_norm_backward(const Tensor& grad, const Tensor& input, cons
               "layer_norm_backward: expects layer_norm_forward's contiguous input ", shape_str(input.shape()),
               ", mean ", shape_str(mean.shape()), " and rstd ", shape_str(rstd.shape()));
   check_vector(weight, input, "weight");
+  if (cuda::on_gpu("layer_norm_backward", grad, input, mean, rstd, weight))
+    return cuda::layer_norm_backward(grad, input, mean, rstd, weight, need_input, need_weight, need_bias);
   return dispatch_float(input.dtype(), "layer_norm_backward", [&](auto tag) {
     using T = decltype(tag);
     const int64_t n = input.size(-1), rows = input.numel() / n;

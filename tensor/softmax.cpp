@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad::ops {
@@ -71,6 +72,7 @@ Tensor softmax_forward(const Tensor& x, const Tensor& mask) {
   UNIAD_CHECK(x.defined(), "softmax: undefined input");
   UNIAD_CHECK(x.dim() >= 1, "softmax: needs at least one axis, got a scalar");
   if (mask.defined()) check_mask(x, mask);
+  if (cuda::on_gpu("softmax", x, mask)) return cuda::softmax_forward(x, mask);
   return dispatch_float(x.dtype(), "softmax", [&](auto tag) {
     using T = decltype(tag);
     Tensor y = Tensor::empty(x.shape(), x.dtype());  // [..., N], contiguous
@@ -96,6 +98,7 @@ Tensor softmax_backward(const Tensor& grad, const Tensor& y) {
               dtype_name(grad.dtype()), " ", shape_str(grad.shape()), " for an output ", dtype_name(y.dtype()), " ",
               shape_str(y.shape()));
   UNIAD_CHECK(y.dim() >= 1, "softmax_backward: needs at least one axis, got a scalar");
+  if (cuda::on_gpu("softmax_backward", grad, y)) return cuda::softmax_backward(grad, y);
   return dispatch_float(y.dtype(), "softmax_backward", [&](auto tag) {
     using T = decltype(tag);
     Tensor dx = Tensor::empty(y.shape(), y.dtype());  // [..., N], contiguous
