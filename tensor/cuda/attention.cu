@@ -17,29 +17,17 @@
 
 #include "tensor/cuda/attention_fused.cuh"
 #include "tensor/cuda/cublas.cuh"
+#include "tensor/cuda/dropout_mask.cuh"
 
 namespace uniad::cuda {
 
 namespace {
 
-// counter_random of tensor/random.h, for device code: the same arithmetic (SplitMix64's
-// finaliser of key + (index + 1) * gamma), so GPU and CPU draw identical dropout masks.
-__device__ inline uint64_t counter_random_device(uint64_t key, uint64_t index) {
-  uint64_t z = key + (index + 1) * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-// counter_uniform(key, i) >= p, with counter_uniform = (bits >> 40) * 2^-24, is the integer test
-// (bits >> 40) >= ceil(p * 2^24): both sides are exact (tensor/attention.cpp uses the same).
-uint64_t keep_threshold(double p) { return static_cast<uint64_t>(std::ceil(std::ldexp(p, 24))); }
-
 // out[i] = in[i] * (kept(i) ? scale : 0) over the row-major [N, L, S] index i; in == out allowed.
 template <typename T>
 __global__ void attention_dropout_kernel(const T* in, T* out, int64_t n, uint64_t key, uint64_t threshold, T scale) {
   UNIAD_GRID_LOOP(i, n) {
-    const bool kept = (counter_random_device(key, static_cast<uint64_t>(i)) >> 40) >= threshold;
+    const bool kept = dropout_kept(key, i, threshold);
     out[i] = in[i] * (kept ? scale : T(0));
   }
 }
@@ -48,7 +36,7 @@ __global__ void attention_dropout_kernel(const T* in, T* out, int64_t n, uint64_
 template <typename T>
 __global__ void attention_dropout_scale_kernel(T* out, int64_t n, uint64_t key, uint64_t threshold, T scale) {
   UNIAD_GRID_LOOP(i, n) {
-    out[i] = (counter_random_device(key, static_cast<uint64_t>(i)) >> 40) >= threshold ? scale : T(0);
+    out[i] = dropout_kept(key, i, threshold) ? scale : T(0);
   }
 }
 
@@ -62,7 +50,7 @@ template <typename T>
 void apply_dropout(const Tensor& x, Tensor& out, const ops::AttentionDropout& dropout, const char* op) {
   const int64_t n = x.numel();
   attention_dropout_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(
-      x.data<T>(), out.data<T>(), n, dropout.key, keep_threshold(dropout.p), keep_scale<T>(dropout));
+      x.data<T>(), out.data<T>(), n, dropout.key, dropout_keep_threshold(dropout.p), keep_scale<T>(dropout));
   check_launch("attention_dropout_kernel", op);
 }
 
@@ -193,7 +181,7 @@ Tensor attention_dropout_scale(const Shape& shape, DType dtype, const ops::Atten
   dispatch_float(dtype, "attention_dropout_scale", [&](auto tag) {
     using T = decltype(tag);
     attention_dropout_scale_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(
-        out.data<T>(), n, dropout.key, keep_threshold(dropout.p), keep_scale<T>(dropout));
+        out.data<T>(), n, dropout.key, dropout_keep_threshold(dropout.p), keep_scale<T>(dropout));
     check_launch("attention_dropout_scale_kernel", "attention_dropout_scale");
   });
   return out;

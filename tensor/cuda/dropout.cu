@@ -7,32 +7,24 @@
 #include <cmath>
 
 #include "tensor/cuda/common.cuh"
-#include "tensor/random.h"
+#include "tensor/cuda/dropout_mask.cuh"
 
 namespace uniad::cuda {
 
 namespace {
 
-// keep[i] = counter_uniform(key, i) >= p, tested on the top 24 bits against ceil(p 2^24), the
-// integer form tensor/dropout.cpp uses (exact for any double p).
-uint64_t keep_threshold(double p) { return static_cast<uint64_t>(std::ceil(p * 0x1.0p24)); }
-
-__device__ inline bool kept(uint64_t key, int64_t i, uint64_t threshold) {
-  return (counter_random(key, static_cast<uint64_t>(i)) >> 40) >= threshold;
-}
-
 // y[i] = x[i] * (keep[i] ? scale : 0), i row-major over x's shape; x any strided view, y contiguous.
 template <typename T>
 __global__ void dropout_forward_kernel(const T* x, StridedIndexer x_ix, T* y, int64_t n, uint64_t key,
                                        uint64_t threshold, T scale) {
-  UNIAD_GRID_LOOP(i, n) { y[i] = x[x_ix.offset(i)] * (kept(key, i, threshold) ? scale : T(0)); }
+  UNIAD_GRID_LOOP(i, n) { y[i] = x[x_ix.offset(i)] * (dropout_kept(key, i, threshold) ? scale : T(0)); }
 }
 
 // dx[i] = g[i] * (keep[i] ? scale : 0) with keep redrawn from the forward's key.
 template <typename T>
 __global__ void dropout_backward_kernel(const T* g, StridedIndexer g_ix, T* dx, int64_t n, uint64_t key,
                                         uint64_t threshold, T scale) {
-  UNIAD_GRID_LOOP(i, n) { dx[i] = g[g_ix.offset(i)] * (kept(key, i, threshold) ? scale : T(0)); }
+  UNIAD_GRID_LOOP(i, n) { dx[i] = g[g_ix.offset(i)] * (dropout_kept(key, i, threshold) ? scale : T(0)); }
 }
 
 // Box-Muller on the counter stream, as tensor/random.cpp's normal_counter_: pair j turns the
@@ -61,7 +53,7 @@ ops::DropoutResult dropout_forward(const Tensor& x, double p, uint64_t key) {
     Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape
     if (n == 0) return y;
     dropout_forward_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(
-        x.data<T>(), make_indexer(x, "dropout"), y.data<T>(), n, key, keep_threshold(p), scale);
+        x.data<T>(), make_indexer(x, "dropout"), y.data<T>(), n, key, dropout_keep_threshold(p), scale);
     check_launch("dropout_forward_kernel", "dropout");
     return y;
   });
@@ -77,7 +69,7 @@ Tensor dropout_backward(const Tensor& grad, const ops::DropoutMask& mask) {
     Tensor dx = Tensor::empty(grad.shape(), grad.dtype(), grad.device());  // the mask's shape
     if (n == 0) return dx;
     dropout_backward_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(
-        grad.data<T>(), make_indexer(grad, "dropout_backward"), dx.data<T>(), n, mask.key, keep_threshold(mask.p),
+        grad.data<T>(), make_indexer(grad, "dropout_backward"), dx.data<T>(), n, mask.key, dropout_keep_threshold(mask.p),
         scale);
     check_launch("dropout_backward_kernel", "dropout_backward");
     return dx;
