@@ -48,8 +48,8 @@ TapTables upload(int64_t H, int64_t W, int64_t Ho, int64_t Wo, bool align_corner
       }
     for (int64_t h = 0; h < in; ++h)
       if (first[h] >= last[h]) first[h] = last[h] = 0;  // read by no output
-    for (const std::vector<int64_t>* part : {&taps.i0, &taps.i1, &first, &last})
-      indices.insert(indices.end(), part->begin(), part->end());
+    const std::vector<int64_t>* parts[] = {&taps.i0, &taps.i1, &first, &last};
+    for (const std::vector<int64_t>* part : parts) indices.insert(indices.end(), part->begin(), part->end());
     weights.insert(weights.end(), taps.t.begin(), taps.t.end());
   }
   TapTables t;
