@@ -117,15 +117,16 @@ RegisterCudaCases matmul_cases([](std::vector<CudaCase>& t) {
   }));
 
   // gemm_into, overwriting and accumulating, with a transposed right operand.
-  for (bool accumulate : {false, true})
-    t.push_back(make_case(std::string("gemm_into ") + (accumulate ? "accumulate" : "overwrite") +
-                              " [33, 17] x [7, 17]^T",
-                          fp32, 17, DType::Float32, [accumulate](Device d) {
+  for (bool accumulate : {false, true}) {
+    const std::string mode = accumulate ? "accumulate" : "overwrite";
+    t.push_back(make_case("gemm_into " + mode + " [33, 17] x [7, 17]^T", fp32, 17, DType::Float32,
+                          [accumulate](Device d) {
                             Tensor out = case_input({33, 7}, 29).to(d);
-                            ops::gemm_into(out, case_input({33, 17}, 30).to(d), case_input({7, 17}, 31).to(d).transpose(0, 1),
-                                           accumulate);
+                            const Tensor b = case_input({7, 17}, 31).to(d).transpose(0, 1);  // [17, 7], in place
+                            ops::gemm_into(out, case_input({33, 17}, 30).to(d), b, accumulate);
                             return NamedResults{{"out", out}};
                           }));
+  }
   t.push_back(make_case("gemm_into accumulate [9, 5] x [5, 4]", fp32, 5, DType::Float64, [](Device d) {
     Tensor out = case_input({9, 4}, 32, DType::Float64).to(d);
     ops::gemm_into(out, case_input({9, 5}, 33, DType::Float64).to(d), case_input({5, 4}, 34, DType::Float64).to(d),
@@ -140,9 +141,11 @@ RegisterCudaCases matmul_cases([](std::vector<CudaCase>& t) {
     const int64_t depth = std::max(in, numel_of(x) / in);  // the weight gradient sums over all rows
     return make_case("linear " + shape_str(x) + " -> " + std::to_string(out), precision, depth, dtype,
                      [x, in, out, dtype](Device d) {
-                       return forward_backward(
-                           d, {case_input(x, 35, dtype), case_input({out, in}, 36, dtype), case_input({out}, 37, dtype)},
-                           [](const std::vector<ag::Variable>& v) { return ag::linear(v[0], v[1], v[2]); });
+                       const std::vector<Tensor> inputs{case_input(x, 35, dtype), case_input({out, in}, 36, dtype),
+                                                        case_input({out}, 37, dtype)};
+                       return forward_backward(d, inputs, [](const std::vector<ag::Variable>& v) {
+                         return ag::linear(v[0], v[1], v[2]);
+                       });
                      });
   };
   t.push_back(linear_case({2, 7, 33}, 17, fp32, DType::Float32));

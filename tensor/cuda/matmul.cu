@@ -103,18 +103,18 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   Tensor out = Tensor::empty(out_shape, a_in.dtype(), a_in.device());  // [..., M, N]
 
   Operand a = prepare(a_in, batch), b = prepare(b_in, batch);
-  int64_t rows = M;
-  if (b.batch_stride == 0 && a_in.is_contiguous() && numel_of(a_batch) == items) {
-    // One weight for every item and rows packed back to back: a single [items * M, K] product
-    // fills the tall GEMM cuBLAS is fastest at.
-    a = prepare(a_in.view({items * M, K}));
-    rows = items * M;
-  }
-  const int64_t batch_count = rows == M ? items : 1;
+  // One matrix b for every item and a's rows packed back to back: a single [items * M, K] x
+  // [K, N] product (the tall GEMM cuBLAS is fastest at) instead of `items` small ones.
+  const bool fold = items > 1 && b.batch_stride == 0 && a_in.is_contiguous() && numel_of(a_batch) == items;
+  if (fold) a = prepare(a_in.view({items * M, K}));
   dispatch_float(out.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    gemm_strided_batched<T>(rows, N, K, gemm_operand<T>(a), gemm_operand<T>(b), out.data<T>(), N, M * N, batch_count,
-                            1.0, 0.0, "matmul");
+    if (fold)
+      gemm_strided_batched<T>(items * M, N, K, gemm_operand<T>(a), gemm_operand<T>(b), out.data<T>(), N, 0, 1, 1.0, 0.0,
+                              "matmul");
+    else
+      gemm_strided_batched<T>(M, N, K, gemm_operand<T>(a), gemm_operand<T>(b), out.data<T>(), N, M * N, items, 1.0,
+                              0.0, "matmul");
   });
   return out;
 }
