@@ -2,7 +2,7 @@
 // kernels), average pooling (sliding and adaptive windows) and bilinear resize, each forward
 // and backward through autograd.
 //
-// Tolerances: conv2d's longest sums are the weight gradient's (N * Ho * Wo terms, a few hundred
+// Tolerances: conv2d's longest sums are the weight gradient's (N * Ho * Wo terms, up to 1568
 // here), so float32 gets 1e-4; pooling adds a few dozen terms per element (and sums forward in
 // double on both devices), 1e-5. Resize's gradient to a 14x14 map upsampled to 224x224 gathers
 // 16x16 outputs per input, so resize gets 1e-4 too.
