@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/elementwise.h"
 #include "tensor/matmul.h"
 #include "tensor/strided_loop.h"
@@ -195,6 +196,7 @@ Tensor backward_weight_im2col(const Tensor& dy, const Tensor& x, const ConvGeome
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, const Conv2dParams& p) {
   check_operands(x_in, w_in, bias);
   const ConvGeometry g = conv2d_geometry(x_in.shape(), w_in.shape(), p);
+  if (cuda::on_gpu("conv2d", x_in, w_in, bias)) return cuda::conv2d(x_in, w_in, bias, g);
   const Tensor x = x_in.contiguous(), w = w_in.contiguous();
   if (g.depthwise()) return depthwise_conv2d(x, w, bias, g);
   Tensor y = Tensor::empty({g.N, g.O, g.Ho, g.Wo}, x.dtype());  // [N, O, Ho, Wo]
@@ -207,6 +209,7 @@ Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& w_in, const S
   const ConvGeometry g = conv2d_geometry(x_shape, w_in.shape(), p);
   UNIAD_CHECK(grad_out.shape() == Shape({g.N, g.O, g.Ho, g.Wo}), "conv2d backward: gradient ",
               shape_str(grad_out.shape()), " for an output of shape ", shape_str({g.N, g.O, g.Ho, g.Wo}));
+  if (cuda::on_gpu("conv2d backward", grad_out, w_in)) return cuda::conv2d_backward_input(grad_out, w_in, g);
   const Tensor dy = grad_out.contiguous(), w = w_in.contiguous();
   if (g.depthwise()) return depthwise_conv2d_backward_input(dy, w, g);
   Tensor dx = Tensor::zeros(x_shape, dy.dtype());  // [N, C, H, W], col2im accumulates into it
@@ -221,6 +224,7 @@ Tensor conv2d_backward_weight(const Tensor& grad_out, const Tensor& x_in, const 
   const ConvGeometry g = conv2d_geometry(x_in.shape(), weight_shape, p);
   UNIAD_CHECK(grad_out.shape() == Shape({g.N, g.O, g.Ho, g.Wo}), "conv2d backward: gradient ",
               shape_str(grad_out.shape()), " for an output of shape ", shape_str({g.N, g.O, g.Ho, g.Wo}));
+  if (cuda::on_gpu("conv2d backward", grad_out, x_in)) return cuda::conv2d_backward_weight(grad_out, x_in, g);
   const Tensor dy = grad_out.contiguous(), x = x_in.contiguous();
   if (g.depthwise()) return depthwise_conv2d_backward_weight(dy, x, g);
   return dispatch_float(x.dtype(), "conv2d backward",
@@ -252,6 +256,8 @@ T reference_pixel(const T* x, const T* w, const ConvGeometry& g, int64_t n, int6
 
 Tensor conv2d_reference(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, const Conv2dParams& p) {
   check_operands(x_in, w_in, bias);
+  UNIAD_CHECK(!cuda::on_gpu("conv2d_reference", x_in, w_in, bias),
+              "conv2d_reference: the reference runs on the CPU only (compare GPU results against it there)");
   const ConvGeometry g = conv2d_geometry(x_in.shape(), w_in.shape(), p);
   const Tensor x = x_in.contiguous(), w = w_in.contiguous();
   const Tensor b = bias.defined() ? bias.contiguous() : bias;

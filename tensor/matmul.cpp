@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <omp.h>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/gemm_avx2.h"
 #include "tensor/gemm_avx512.h"
 #include "tensor/strided_loop.h"
@@ -118,6 +119,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   const Shape a_batch(a_in.shape().begin(), a_in.shape().end() - 2);
   const Shape b_batch(b_in.shape().begin(), b_in.shape().end() - 2);
   const Shape batch = broadcast_shapes(a_batch, b_batch, "matmul (batch axes)");
+  if (cuda::on_gpu("matmul", a_in, b_in)) return cuda::matmul(a_in, b_in);
 
   // [..., M, K] x [K, N] with row-major leading axes: one big GEMM over all rows at once.
   if (b_in.dim() == 2 && a_in.dim() > 2 && a_in.is_contiguous()) {
@@ -180,6 +182,7 @@ void gemm_into(Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accumul
               shape_str(a_in.shape()), ", b ", shape_str(b_in.shape()), ", out ", shape_str(out.shape()));
   UNIAD_CHECK(out.is_contiguous(), "gemm_into: output ", shape_str(out.shape()), " must be contiguous");
   UNIAD_CHECK(a_in.dtype() == b_in.dtype() && a_in.dtype() == out.dtype(), "gemm_into: dtypes differ");
+  if (cuda::on_gpu("gemm_into", out, a_in, b_in)) return cuda::gemm_into(out, a_in, b_in, accumulate);
   GemmLayout la, lb;
   const Tensor a = gemm_ready(a_in, la), b = gemm_ready(b_in, lb);
   if (K == 0) {

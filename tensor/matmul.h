@@ -31,9 +31,9 @@ MatmulPrecision parse_matmul_precision(const std::string& text);  // the names a
 // accumulate=true adds to out; used by convolution and fused paths that own their buffers.
 void gemm_into(Tensor& out, const Tensor& a, const Tensor& b, bool accumulate);
 
-// C[M, N] (row-major, leading dimension ldc) (+)= A[M, K] x B[K, N] on raw pointers, for fused
-// kernels that own their buffers. A and B are read through (row, column) element strides, one of
-// which must be 1 for each. Runs single-threaded when called inside an OpenMP parallel region.
+// C[M, N] (row-major, leading dimension ldc) (+)= A[M, K] x B[K, N] on raw host pointers (GPU code
+// uses gemm_into), for fused CPU kernels that own their buffers. A and B are read through (row, column)
+// element strides, one of which must be 1 for each. Single-threaded inside an OpenMP parallel region.
 void gemm_raw(int64_t M, int64_t N, int64_t K, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
               int64_t b_rs, int64_t b_cs, float* c, int64_t ldc, bool accumulate);
 void gemm_raw(int64_t M, int64_t N, int64_t K, const double* a, int64_t a_rs, int64_t a_cs, const double* b,

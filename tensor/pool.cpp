@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad::ops {
@@ -100,7 +101,11 @@ void pool_backward(const T* dy, T* dx, const PoolGeometry& g) {
   }
 }
 
+// The windows as the GPU kernels take them.
+cuda::PoolWindows windows(const PoolGeometry& g) { return {g.rows.start, g.rows.end, g.cols.start, g.cols.end}; }
+
 Tensor run_forward(const Tensor& x_in, const PoolGeometry& g, const char* op) {
+  if (cuda::on_gpu(op, x_in)) return cuda::avg_pool_windows(x_in, windows(g), op);
   const Tensor x = x_in.contiguous();
   Tensor y = Tensor::empty(g.out_shape(x.shape()), x.dtype());  // [N, C, Ho, Wo]
   dispatch_float(x.dtype(), op, [&](auto tag) {
@@ -113,6 +118,7 @@ Tensor run_forward(const Tensor& x_in, const PoolGeometry& g, const char* op) {
 Tensor run_backward(const Tensor& grad_out, const Shape& x_shape, const PoolGeometry& g, const char* op) {
   UNIAD_CHECK(grad_out.shape() == g.out_shape(x_shape), op, " backward: gradient ", shape_str(grad_out.shape()),
               " for an output of shape ", shape_str(g.out_shape(x_shape)));
+  if (cuda::on_gpu(op, grad_out)) return cuda::avg_pool_windows_backward(grad_out, x_shape, windows(g), op);
   const Tensor dy = grad_out.contiguous();
   Tensor dx = Tensor::zeros(x_shape, dy.dtype());  // [N, C, H, W]
   dispatch_float(dy.dtype(), op, [&](auto tag) {

@@ -7,23 +7,16 @@
 #include <cmath>
 #include <vector>
 
+#include "tensor/cuda/backend.h"
 #include "tensor/strided_loop.h"
 
 namespace uniad::ops {
 
-namespace {
-
-// Output d along one axis reads (1 - t[d]) * in[i0[d]] + t[d] * in[i1[d]].
-struct AxisTaps {
-  std::vector<int64_t> i0, i1;
-  std::vector<double> t;
-};
-
 // PyTorch's area_pixel_compute_scale / area_pixel_compute_source_index / guard_index_and_lambda.
-AxisTaps axis_taps(int64_t in, int64_t out, bool align_corners) {
+BilinearTaps bilinear_axis_taps(int64_t in, int64_t out, bool align_corners) {
   const double scale = align_corners ? (out > 1 ? static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0)
                                      : static_cast<double>(in) / static_cast<double>(out);
-  AxisTaps taps;
+  BilinearTaps taps;
   for (int64_t d = 0; d < out; ++d) {
     const double src =
         align_corners ? scale * static_cast<double>(d) : std::max(scale * (static_cast<double>(d) + 0.5) - 0.5, 0.0);
@@ -35,10 +28,12 @@ AxisTaps axis_taps(int64_t in, int64_t out, bool align_corners) {
   return taps;
 }
 
+namespace {
+
 // x [N, C, H, W] resized to out_h x out_w: the planes and both axes' taps.
 struct ResizeGeometry {
   int64_t planes, H, W, Ho, Wo;
-  AxisTaps rows, cols;
+  BilinearTaps rows, cols;
 };
 
 ResizeGeometry resize_geometry(const Shape& x, int64_t out_h, int64_t out_w, bool align_corners) {
@@ -50,8 +45,8 @@ ResizeGeometry resize_geometry(const Shape& x, int64_t out_h, int64_t out_w, boo
           x[3],
           out_h,
           out_w,
-          axis_taps(x[2], out_h, align_corners),
-          axis_taps(x[3], out_w, align_corners)};
+          bilinear_axis_taps(x[2], out_h, align_corners),
+          bilinear_axis_taps(x[3], out_w, align_corners)};
 }
 
 template <typename T>
@@ -105,6 +100,7 @@ void resize_backward(const T* dy, T* dx, const ResizeGeometry& g) {
 Tensor resize_bilinear(const Tensor& x_in, int64_t out_h, int64_t out_w, bool align_corners) {
   UNIAD_CHECK(x_in.defined(), "resize_bilinear: undefined input");
   const ResizeGeometry g = resize_geometry(x_in.shape(), out_h, out_w, align_corners);
+  if (cuda::on_gpu("resize_bilinear", x_in)) return cuda::resize_bilinear(x_in, out_h, out_w, align_corners);
   const Tensor x = x_in.contiguous();
   Tensor y = Tensor::empty({x.size(0), x.size(1), out_h, out_w}, x.dtype());  // [N, C, Ho, Wo]
   dispatch_float(x.dtype(), "resize_bilinear", [&](auto tag) {
@@ -119,6 +115,8 @@ Tensor resize_bilinear_backward(const Tensor& grad_out, const Shape& x_shape, bo
       grad_out.dim() == 4 && x_shape.size() == 4 && grad_out.size(0) == x_shape[0] && grad_out.size(1) == x_shape[1],
       "resize_bilinear backward: gradient ", shape_str(grad_out.shape()), " does not match input ", shape_str(x_shape));
   const ResizeGeometry g = resize_geometry(x_shape, grad_out.size(2), grad_out.size(3), align_corners);
+  if (cuda::on_gpu("resize_bilinear backward", grad_out))
+    return cuda::resize_bilinear_backward(grad_out, x_shape, align_corners);
   const Tensor dy = grad_out.contiguous();
   Tensor dx = Tensor::zeros(x_shape, dy.dtype());  // [N, C, H, W]
   dispatch_float(dy.dtype(), "resize_bilinear backward", [&](auto tag) {

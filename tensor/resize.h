@@ -8,9 +8,19 @@
 //   align_corners = false:  src = max((d + 0.5) * in / out - 0.5, 0)    (pixel centres; clamped at 0)
 // and blends inputs i0 = floor(src) and i1 = min(i0 + 1, in - 1) with weights 1 - t and t,
 // t = src - i0. The 2-D result blends four inputs with the products of the two axes' weights.
+#include <vector>
+
 #include "tensor/tensor.h"
 
 namespace uniad::ops {
+
+// The taps of one axis: output d reads (1 - t[d]) * in[i0[d]] + t[d] * in[i1[d]]. Computed once
+// on the host and shared by the CPU kernels and the GPU ones (tensor/cuda/resize.cu).
+struct BilinearTaps {
+  std::vector<int64_t> i0, i1;
+  std::vector<double> t;
+};
+BilinearTaps bilinear_axis_taps(int64_t in, int64_t out, bool align_corners);
 
 // x [N, C, H, W] -> [N, C, out_h, out_w].
 Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w, bool align_corners);

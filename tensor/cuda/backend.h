@@ -108,8 +108,9 @@ Tensor conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const ops
 struct PoolWindows {
   std::vector<int64_t> row_lo, row_hi, col_lo, col_hi;
 };
-Tensor avg_pool_windows(const Tensor& x, const PoolWindows& w);
-Tensor avg_pool_windows_backward(const Tensor& grad_out, const Shape& x_shape, const PoolWindows& w);
+// x [N, C, H, W] -> [N, C, Ho, Wo]; `op` names the pooling in errors.
+Tensor avg_pool_windows(const Tensor& x, const PoolWindows& w, const char* op);
+Tensor avg_pool_windows_backward(const Tensor& grad_out, const Shape& x_shape, const PoolWindows& w, const char* op);
 Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w, bool align_corners);
 Tensor resize_bilinear_backward(const Tensor& grad_out, const Shape& x_shape, bool align_corners);
 

@@ -71,8 +71,8 @@ Tensor conv2d_backward_input(const Tensor&, const Tensor&, const ops::ConvGeomet
 Tensor conv2d_backward_weight(const Tensor&, const Tensor&, const ops::ConvGeometry&) {
   missing("conv2d_backward_weight");
 }
-Tensor avg_pool_windows(const Tensor&, const PoolWindows&) { missing("avg_pool2d"); }
-Tensor avg_pool_windows_backward(const Tensor&, const Shape&, const PoolWindows&) { missing("avg_pool2d_backward"); }
+Tensor avg_pool_windows(const Tensor&, const PoolWindows&, const char* op) { missing(op); }
+Tensor avg_pool_windows_backward(const Tensor&, const Shape&, const PoolWindows&, const char* op) { missing(op); }
 Tensor resize_bilinear(const Tensor&, int64_t, int64_t, bool) { missing("resize_bilinear"); }
 Tensor resize_bilinear_backward(const Tensor&, const Shape&, bool) { missing("resize_bilinear_backward"); }
 
