@@ -62,7 +62,10 @@ std::vector<AblationRow> summarize_ablation(const AblationPlan& plan, const std:
   const bool over_seeds = spread_basis(plan) == "seeds";
   std::vector<AblationRow> rows;
   for (const AblationVariant& v : plan.suite->variants) {
-    AblationRow row{v.name, v.what, v.name == plan.suite->baseline};
+    AblationRow row;
+    row.variant = v.name;
+    row.what = v.what;
+    row.baseline = v.name == plan.suite->baseline;
     // metric -> group (seed, or dataset) -> values to average inside the group
     std::map<uint64_t, std::vector<double>> img_s, pix_s, pro_s;
     std::map<std::string, std::vector<double>> img_d, pix_d, pro_d;
