@@ -43,8 +43,8 @@ NamedResults training_step(NetworkKind kind, Device device) {
   NamedResults out{{"loss", loss.data()}, {"rec", rec.data()}, {"norm", Tensor::scalar(norm)}};
   const auto params = model.named_parameters();
   for (size_t i : {size_t{0}, params.size() / 2, params.size() - 1}) {
-    out.emplace_back("g" + std::to_string(i), params[i].second.grad());
-    out.emplace_back("p" + std::to_string(i), params[i].second.data());
+    out.emplace_back(cat("g", i), params[i].second.grad());
+    out.emplace_back(cat("p", i), params[i].second.data());
   }
   return out;
 }
