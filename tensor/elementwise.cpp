@@ -106,6 +106,8 @@ void check_same_float(const Tensor& a, const Tensor& b, const char* op) {
   UNIAD_CHECK(a.device() == b.device(), op, ": devices differ: ", a.device().str(), " vs ", b.device().str());
 }
 
+}  // namespace
+
 const char* binary_name(BinaryOp op) {
   switch (op) {
     case BinaryOp::Add: return "add";
@@ -118,8 +120,6 @@ const char* binary_name(BinaryOp op) {
   }
   return "binary";
 }
-
-}  // namespace
 
 const char* unary_name(UnaryOp op) {
   static const char* names[] = {"neg",  "exp",     "log",  "sqrt", "rsqrt",     "abs",        "sign",

@@ -21,6 +21,7 @@ enum class UnaryOp {
 };
 
 const char* unary_name(UnaryOp op);
+const char* binary_name(BinaryOp op);  // "add", "sub", ...: the op name errors use
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 Tensor unary(UnaryOp op, const Tensor& x);

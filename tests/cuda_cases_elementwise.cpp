@@ -24,18 +24,6 @@ double tol(DType dtype) { return dtype == DType::Float64 ? 1e-12 : 1e-5; }
 const BinaryOp kBinaryOps[] = {BinaryOp::Add,     BinaryOp::Sub,     BinaryOp::Mul,
                                BinaryOp::Div,     BinaryOp::Maximum, BinaryOp::Minimum,
                                BinaryOp::KeepWherePositive};
-const char* binary_label(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::Add: return "add";
-    case BinaryOp::Sub: return "sub";
-    case BinaryOp::Mul: return "mul";
-    case BinaryOp::Div: return "div";
-    case BinaryOp::Maximum: return "maximum";
-    case BinaryOp::Minimum: return "minimum";
-    case BinaryOp::KeepWherePositive: return "keep_where_positive";
-  }
-  return "?";
-}
 
 const UnaryOp kUnaryOps[] = {UnaryOp::Neg,      UnaryOp::Exp,       UnaryOp::Log,      UnaryOp::Sqrt,
                              UnaryOp::Rsqrt,    UnaryOp::Abs,       UnaryOp::Sign,     UnaryOp::Square,
@@ -57,7 +45,7 @@ Tensor positive_input(const Shape& shape, uint64_t seed, DType dtype) {
 
 void add_binary_cases(std::vector<CudaCase>& t) {
   for (BinaryOp op : kBinaryOps) {
-    const std::string name = std::string("binary ") + binary_label(op);
+    const std::string name = std::string("binary ") + ops::binary_name(op);
     t.push_back({name + " contiguous [257] x [257] f32", 1e-6, 1e-5, {}, [op](Device d) {
                    return one("y", ops::binary(op, case_input({257}, 1).to(d), case_input({257}, 2).to(d)));
                  }});

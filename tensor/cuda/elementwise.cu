@@ -168,19 +168,6 @@ Tensor unary_typed(ops::UnaryOp op, const Tensor& x, const char* name) {
   throw Error(cat(name, ": unknown unary op ", static_cast<int>(op)));
 }
 
-// The CPU's names, so that errors read the same on both devices.
-const char* binary_name(ops::BinaryOp op) {
-  switch (op) {
-    case ops::BinaryOp::Add: return "add";
-    case ops::BinaryOp::Sub: return "sub";
-    case ops::BinaryOp::Mul: return "mul";
-    case ops::BinaryOp::Div: return "div";
-    case ops::BinaryOp::Maximum: return "maximum";
-    case ops::BinaryOp::Minimum: return "minimum";
-    case ops::BinaryOp::KeepWherePositive: return "keep_where_positive";
-  }
-  return "binary";
-}
 
 template <typename T>
 Tensor binary_typed(ops::BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
@@ -201,7 +188,7 @@ Tensor binary_typed(ops::BinaryOp op, const Tensor& a, const Tensor& b, const ch
 
 // Argument checks (dtypes, devices, broadcastable shapes) ran in tensor/elementwise.cpp.
 Tensor binary(ops::BinaryOp op, const Tensor& a, const Tensor& b) {
-  const char* name = binary_name(op);
+  const char* name = ops::binary_name(op);
   return dispatch_float(a.dtype(), name, [&](auto tag) {
     using T = decltype(tag);
     return binary_typed<T>(op, a, b, name);
