@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "tensor/elementwise.h"
 #include "tensor/optim_kernels.h"
 
 namespace uniad::nn {
@@ -211,10 +212,15 @@ void SGD::update(Tensor& param, const Tensor& grad, int64_t step, std::vector<Te
 double clip_grad_norm(const std::vector<NamedParameter>& params, double max_norm) {
   // torch takes the norm of the per-parameter norms; summing all squares first is the same
   // number with fewer roundings.
-  double sum_sq = 0;
-  for (const auto& [_, p] : params)
-    if (p.grad().defined()) sum_sq += ops::sum_of_squares(p.grad());
-  const double total = std::sqrt(sum_sq);
+  // The running sum is a float64 scalar on the gradients' device: on a GPU the total is read
+  // once, not once per parameter. The additions run in parameter order on every device.
+  Tensor sum_sq;  // []
+  for (const auto& [_, p] : params) {
+    if (!p.grad().defined()) continue;
+    const Tensor s = ops::sum_of_squares_tensor(p.grad());
+    sum_sq = sum_sq.defined() ? ops::add(sum_sq, s) : s;
+  }
+  const double total = sum_sq.defined() ? std::sqrt(sum_sq.item()) : 0.0;
   // std::min keeps a NaN coefficient (NaN < 1 is false), as torch.clamp does.
   const double coef = std::min(max_norm / (total + 1e-6), 1.0);
   if (coef == 1.0) return total;  // multiplying by 1 would change nothing

@@ -112,8 +112,13 @@ void sgd_update_(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, con
   });
 }
 
+Tensor sum_of_squares_tensor(const Tensor& x) {
+  if (cuda::on_gpu("sum_of_squares", x)) return cuda::sum_of_squares_tensor(x);
+  return Tensor::scalar(sum_of_squares(x), DType::Float64);
+}
+
 double sum_of_squares(const Tensor& x) {
-  if (cuda::on_gpu("sum_of_squares", x)) return cuda::sum_of_squares(x);
+  if (cuda::on_gpu("sum_of_squares", x)) return cuda::sum_of_squares_tensor(x).item();
   const Tensor c = x.contiguous();
   return dispatch_float(c.dtype(), "sum_of_squares", [&](auto tag) {
     using T = decltype(tag);

@@ -50,6 +50,10 @@ void sgd_update_(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, con
 // thread), so the result is the same bits whatever the number of threads: resuming a run
 // clips exactly as the uninterrupted run did.
 double sum_of_squares(const Tensor& x);
+// The same sum as a float64 scalar tensor [] on x's device. On a GPU it does not wait for the
+// result, so a caller summing many tensors (gradient clipping) reads the total once instead of
+// waiting once per tensor.
+Tensor sum_of_squares_tensor(const Tensor& x);
 
 // x *= factor (rounded to x's dtype first, as x.mul_(scalar) does). x must be contiguous.
 void scale_(Tensor& x, double factor);

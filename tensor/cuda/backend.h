@@ -130,7 +130,7 @@ void normal_counter_(Tensor& t, double mean, double std, uint64_t key);
 // steps), and sum_of_squares uses fixed blocks, so results do not depend on the launch.
 void adamw_update_(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq, const ops::AdamWUpdate& u);
 void sgd_update_(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const ops::SgdUpdate& u);
-double sum_of_squares(const Tensor& x);
+Tensor sum_of_squares_tensor(const Tensor& x);  // [] float64 on x's device, not waited for
 void scale_(Tensor& x, double factor);
 
 // ------------------------------------------------------------------------------------------------

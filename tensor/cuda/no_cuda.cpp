@@ -83,7 +83,7 @@ Tensor dropout_backward(const Tensor&, const ops::DropoutMask&) { missing("dropo
 void normal_counter_(Tensor&, double, double, uint64_t) { missing("normal_counter_"); }
 void adamw_update_(Tensor&, const Tensor&, Tensor&, Tensor&, const ops::AdamWUpdate&) { missing("adamw_update_"); }
 void sgd_update_(Tensor&, const Tensor&, Tensor&, const ops::SgdUpdate&) { missing("sgd_update_"); }
-double sum_of_squares(const Tensor&) { missing("sum_of_squares"); }
+Tensor sum_of_squares_tensor(const Tensor&) { missing("sum_of_squares"); }
 void scale_(Tensor&, double) { missing("scale_"); }
 
 }  // namespace uniad::cuda

@@ -168,12 +168,12 @@ void sgd_update_(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, con
   });
 }
 
-double sum_of_squares(const Tensor& x) {
+Tensor sum_of_squares_tensor(const Tensor& x) {
   const Tensor c = x.contiguous();
   return dispatch_float(c.dtype(), "sum_of_squares", [&](auto tag) {
     using T = decltype(tag);
     const int64_t n = c.numel();
-    if (n == 0) return 0.0;
+    if (n == 0) return Tensor::zeros({}, DType::Float64, c.device());
     const int64_t chunks = (n + kChunk - 1) / kChunk;
     Tensor partial = Tensor::empty({chunks}, DType::Float64, c.device());  // [chunks]
     Tensor total = Tensor::empty({}, DType::Float64, c.device());          // []
@@ -182,7 +182,7 @@ double sum_of_squares(const Tensor& x) {
     check_launch("sum_of_squares_chunks_kernel", "sum_of_squares");
     sum_partials_kernel<<<1, kThreads, 0, stream()>>>(partial.data<double>(), chunks, total.data<double>());
     check_launch("sum_partials_kernel", "sum_of_squares");
-    return total.item();  // waits for the kernels
+    return total;
   });
 }
 
