@@ -5,7 +5,6 @@
 // Times are medians of single steps, each bracketed by waits for the GPU queue, so a time is the
 // step's whole device time (launch overhead included), as a training loop would see it.
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -16,6 +15,7 @@
 #include "bench/model_bench.h"
 #include "bench/model_under_test.h"
 #include "tensor/cuda/backend.h"
+#include "tensor/device.h"
 #include "tensor/matmul.h"
 #include "uniad/model_flops.h"
 

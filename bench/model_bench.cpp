@@ -14,6 +14,7 @@
 #include "bench/bench_util.h"
 #include "bench/model_under_test.h"
 #include "bench/process_memory.h"
+#include "tensor/device.h"
 #include "tensor/matmul.h"
 #include "uniad/model_flops.h"
 

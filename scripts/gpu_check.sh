@@ -15,7 +15,8 @@
 #   scripts/gpu_check.sh [--configure-only | --build-only]
 #     --configure-only   stages 1-2;  --build-only   stages 1-3 (both work without a GPU)
 # Environment: JOBS (16), PRECISIONS ("fp32 tf32"), BUDGET_S (420: the whole script),
-#              CMAKE_EXTRA (more cmake arguments, e.g. a compiler launcher), UNIAD_PYTHON (python3)
+#              BUILD_LIMIT_S (300: the build stage), CMAKE_EXTRA (more cmake arguments, e.g. a
+#              compiler launcher), UNIAD_PYTHON (python3)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -117,7 +118,7 @@ if [ ! -f .gpu_deps/lib/libhdf5.a ]; then
 fi
 stage "configure" 90 configure || { echo "configure failed: nothing to build"; mode=configure; }
 if [ "$mode" != configure ]; then
-  stage "build" 300 compile || mode=build
+  stage "build" "${BUILD_LIMIT_S:-300}" compile || mode=build
 fi
 if [ "$mode" = all ]; then
   stage "GPU tests" 150 gpu_tests
