@@ -55,14 +55,13 @@ def sgemm_gflops(size, repeats):
 
 
 def set_float32_matmul(precision):
-    """IEEE float32 or TF32 for float32 matmuls and convolutions (bf16 uses autocast instead)."""
+    """IEEE float32 or TF32 for float32 matmuls, the model's only products (bf16 uses autocast)."""
     tf32 = precision == "tf32"
-    try:  # PyTorch >= 2.9, whose old flags below may not be mixed with these
-        torch.backends.cuda.matmul.fp32_precision = "tf32" if tf32 else "ieee"
-        torch.backends.cudnn.conv.fp32_precision = "tf32" if tf32 else "ieee"
-    except (AttributeError, AssertionError):  # older PyTorch: unknown attribute
-        torch.backends.cuda.matmul.allow_tf32 = tf32
-        torch.backends.cudnn.allow_tf32 = tf32
+    matmul = torch.backends.cuda.matmul
+    try:  # PyTorch >= 2.9, whose old flag below may not be mixed with this one
+        matmul.fp32_precision = "tf32" if tf32 else "ieee"
+    except (AttributeError, AssertionError):  # older PyTorch: no such attribute
+        matmul.allow_tf32 = tf32
 
 
 def main():
@@ -82,10 +81,12 @@ def main():
     gpu = device.type == "cuda"
     if gpu:
         set_float32_matmul(args.precision)
+
     def precision_scope():  # bf16 on a GPU: autocast; otherwise nothing
         if gpu and args.precision == "bf16":
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
     model = ReconstructionModel(ModelConfig()).to(device)  # paper size, dropout 0.1, jitter on in train mode
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-4)
     features = torch.randn(args.batch, 272, 14, 14).to(device)
