@@ -70,7 +70,11 @@ stage() {
     summary+=("$name: ok (${took} s)")
   else
     [ "$rc" -eq 124 ] && echo "timed out after ${limit} s"
-    summary+=("$name: FAILED rc=$rc (${took} s)")
+    if [ "$rc" -eq 77 ]; then  # the program found no GPU: a failure on a GPU machine
+      summary+=("$name: FAILED rc=77: skipped itself, no usable GPU (${took} s)")
+    else
+      summary+=("$name: FAILED rc=$rc (${took} s)")
+    fi
     failed+=("$name")
   fi
   return "$rc"
