@@ -27,6 +27,19 @@ inline int arg_int(int argc, char** argv, const std::string& flag, int fallback)
   return fallback;
 }
 
+// The text after `flag`, or `fallback`.
+inline std::string arg_str(int argc, char** argv, const std::string& flag, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == flag) return argv[i + 1];
+  return fallback;
+}
+
+inline bool has_arg(int argc, char** argv, const std::string& flag) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i] == flag) return true;
+  return false;
+}
+
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -46,16 +59,18 @@ double median_seconds(Fn&& fn, int repeats) {
   return median(t);
 }
 
-// Runs bench/<script> with Debian's python3 (which has python3-torch) at `threads` threads,
-// `input` on stdin when not empty, and parses its "name seconds" lines.
+// Runs bench/<script> with Debian's python3 (which has python3-torch), or the interpreter named by
+// $UNIAD_PYTHON (a GPU machine's CUDA torch), at `threads` threads, `input` on stdin when not
+// empty, and parses its "name seconds" lines.
 inline std::map<std::string, double> run_torch_script(const std::string& script, int threads,
                                                       const std::string& args, const std::string& input_file = "") {
   const std::string t = std::to_string(threads);
+  const char* python = std::getenv("UNIAD_PYTHON");
   // PASSIVE: OpenMP threads that spin after a parallel region steal the cores OpenBLAS's own
   // threads need; with spinning, Debian's PyTorch runs the training step 2x slower at 2 threads.
-  std::string cmd = "OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=" + t + " OMP_NUM_THREADS=" + t +
-                    " /usr/bin/python3 " UNIAD_SOURCE_DIR
-                    "/bench/" + script + " --threads " + t + " " + args;
+  std::string cmd = "OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=" + t + " OMP_NUM_THREADS=" + t + " " +
+                    (python && *python ? python : "/usr/bin/python3") +
+                    " " UNIAD_SOURCE_DIR "/bench/" + script + " --threads " + t + " " + args;
   if (!input_file.empty()) cmd += " < " + input_file;
   std::map<std::string, double> out;
   FILE* pipe = popen(cmd.c_str(), "r");

@@ -12,56 +12,15 @@
 
 #include "autograd/profile.h"
 #include "bench/bench_util.h"
+#include "bench/model_under_test.h"
 #include "bench/process_memory.h"
-#include "nn/optim.h"
+#include "tensor/device.h"
 #include "tensor/matmul.h"
-#include "uniad/model.h"
 #include "uniad/model_flops.h"
 
 namespace uniad::bench {
 
 namespace {
-
-// The model, optimiser and one batch of features, as in torch_train_step.py.
-struct ModelUnderTest {
-  explicit ModelUnderTest(int batch)
-      : gen(0), model(ModelConfig{}, gen),
-        optimizer(model.named_parameters(), nn::AdamWOptions{1e-4, 0.9, 0.999, 1e-8, 1e-4}), data(1),
-        features(rand_normal({batch, 272, 14, 14}, 0, 1, data)) {}  // [B, C, H, W]
-
-  void train_step() {
-    model.train();
-    optimizer.zero_grad();
-    ag::Variable loss = ag::mse_loss(model.forward(features), features);
-    loss.backward();
-    ag::ProfileScope clip("optimizer", "clip_grad_norm");
-    nn::clip_grad_norm(model.named_parameters(), 0.1);
-  }
-  void optimizer_step() {
-    ag::ProfileScope step("optimizer", "adamw");
-    optimizer.step();
-  }
-  void full_step() {
-    train_step();
-    optimizer_step();
-  }
-  void eval_forward() {
-    ag::NoGradGuard no_grad;
-    model.eval();
-    model.forward(features);
-  }
-  int64_t parameters() const {
-    int64_t n = 0;
-    for (const auto& [name, p] : model.named_parameters()) n += p.numel();
-    return n;
-  }
-
-  Generator gen;
-  ReconstructionModel model;
-  nn::AdamW optimizer;
-  Generator data;
-  Tensor features;
-};
 
 std::string cpu_name() {
   std::ifstream in("/proc/cpuinfo");
@@ -141,6 +100,7 @@ const char* verdict(bool met) { return met ? "met" : "MISSED"; }
 }  // namespace
 
 int run_model_bench(const ModelBenchOptions& o) {
+  if (parse_device(o.device) != Device::cpu()) return run_gpu_model_bench(o);
   omp_set_num_threads(o.threads);
   ModelUnderTest m(o.batch);
   const ModelFlops flops = model_flops(ModelConfig{}, o.batch);

@@ -7,9 +7,15 @@ printed as "name value" lines:
     peak_rss_growth <bytes>            resident high-water mark during the training steps,
                                        minus the resident set just before them
     sgemm_gflops <GFLOP/s>             torch.mm on [S, S] x [S, S] (--sgemm-size S)
+With --device cuda (bench/gpu_model_bench.cpp) the model runs on the GPU, each timed call ends
+with torch.cuda.synchronize(), and the memory line is instead
+    peak_gpu_bytes <bytes>             torch.cuda.max_memory_allocated() over the timed steps
+--precision sets float32 matmuls: fp32 (IEEE) or tf32 like ours; bf16 runs forward and loss under
+torch.autocast(bfloat16), which is not like for like (activations in bf16 too).
 Run by build/bench/bench_train_step and `uniad bench`; not meant to be run by hand.
 """
 import argparse
+import contextlib
 import os
 import re
 import statistics
@@ -48,6 +54,16 @@ def sgemm_gflops(size, repeats):
     return 2.0 * size ** 3 / statistics.median(times) / 1e9
 
 
+def set_float32_matmul(precision):
+    """IEEE float32 or TF32 for float32 matmuls, the model's only products (bf16 uses autocast)."""
+    tf32 = precision == "tf32"
+    matmul = torch.backends.cuda.matmul
+    try:  # PyTorch >= 2.9, whose old flag below may not be mixed with this one
+        matmul.fp32_precision = "tf32" if tf32 else "ieee"
+    except (AttributeError, AssertionError):  # older PyTorch: no such attribute
+        matmul.allow_tf32 = tf32
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, required=True)
@@ -55,25 +71,50 @@ def main():
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--sgemm-size", type=int, default=0, help="0: skip the sgemm measurement")
     parser.add_argument("--train-only", action="store_true")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", choices=("fp32", "tf32", "bf16"), default="fp32", help="GPU only")
+    parser.add_argument("--warmups", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = ReconstructionModel(ModelConfig())  # paper size, dropout 0.1, jitter on in train mode
+    device = torch.device(args.device)
+    gpu = device.type == "cuda"
+    if gpu:
+        set_float32_matmul(args.precision)
+
+    def precision_scope():  # bf16 on a GPU: autocast; otherwise nothing
+        if gpu and args.precision == "bf16":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    model = ReconstructionModel(ModelConfig()).to(device)  # paper size, dropout 0.1, jitter on in train mode
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-4)
-    features = torch.randn(args.batch, 272, 14, 14)
+    features = torch.randn(args.batch, 272, 14, 14).to(device)
 
     def train_step():
         model.train()
         optimizer.zero_grad(set_to_none=True)
-        loss = torch.nn.functional.mse_loss(model(features), features)
+        with precision_scope():
+            loss = torch.nn.functional.mse_loss(model(features), features)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
         optimizer.step()
 
     def eval_forward():
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), precision_scope():
             model(features)
+
+    if gpu:
+        sync = torch.cuda.synchronize
+        for _ in range(args.warmups):  # cuBLAS set-up, the caching allocator, AdamW's state
+            train_step()
+        sync()
+        torch.cuda.reset_peak_memory_stats()
+        print("train_step", median_time(train_step, args.repeats, warmups=0, sync=sync), flush=True)
+        print("peak_gpu_bytes", torch.cuda.max_memory_allocated(), flush=True)
+        print("eval_forward", median_time(eval_forward, args.repeats, warmups=args.warmups, sync=sync), flush=True)
+        return
 
     baseline = status_bytes("VmRSS")
     can_reset = reset_peak_rss()

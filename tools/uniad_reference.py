@@ -13,8 +13,11 @@ letters of the spec: B batch, C feature channels, H x W token grid, L = H*W toke
 import dataclasses
 import math
 
-import h5py
-import numpy as np
+try:  # the HDF5 helpers below (and tools/compare_full_model.py, as ref.h5py)
+    import h5py
+    import numpy as np
+except ImportError:  # a bare torch install (a GPU machine's benchmark): the model alone works
+    h5py = np = None
 import torch
 from torch import nn
 
@@ -245,7 +248,7 @@ class ReconstructionModel(nn.Module):
 
 # ---- our HDF5 layout: one dataset per parameter at <group>/<name> ------------------------
 
-def export_state(model, h5group, dtype=np.float32, **dataset_kw):
+def export_state(model, h5group, dtype="float32", **dataset_kw):
     """Writes every parameter (and persistent buffer) as h5group[<name>]."""
     for name, t in model.state_dict().items():
         h5group.create_dataset(name, data=t.detach().cpu().numpy().astype(dtype), **dataset_kw)
