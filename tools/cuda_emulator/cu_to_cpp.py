@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rewrites one CUDA source (tensor/cuda/*.cu) into C++ for the emulator.
 
-Three rewrites, nothing else changes (line numbers are kept, so compiler errors and the
+Four rewrites, nothing else changes (line numbers are kept, so compiler errors and the
 emulator's messages point at the .cu line):
   kernel<T><<<grid, block, shared, stream>>>(args)
       -> ::uniad::emu::launch("kernel", grid, block, shared, stream,
@@ -9,6 +9,8 @@ emulator's messages point at the .cu line):
      (the arguments are evaluated once, as for a real launch; every emulated thread gets copies)
   extern __shared__ __align__(16) unsigned char name[];
       -> unsigned char* name = ::uniad::emu::dynamic_shared<unsigned char>();
+  __shared__ double name[32];
+      -> static double name[32]; ::uniad::emu::poison_shared(name, sizeof(name));
   a first line that includes the emulator's header.
 Usage: cu_to_cpp.py in.cu out.cpp
 """
@@ -16,6 +18,7 @@ import re
 import sys
 
 LAUNCH = re.compile(r"([A-Za-z_]\w*(?:\s*<[^<>;()]*(?:<[^<>;()]*>[^<>;()]*)*>)?)\s*<<<(.*?)>>>\s*\(", re.S)
+STATIC_SHARED = re.compile(r"(?<!extern )__shared__\s+([\w:<>\s]+?)\s+(\w+)\s*((?:\[[^\]]+\])+)\s*;")
 EXTERN_SHARED = re.compile(r"extern\s+__shared__\s+(?:__align__\(\s*\d+\s*\)\s+)?([\w:\s]+?)\s+(\w+)\s*\[\s*\]\s*;")
 
 
@@ -58,6 +61,10 @@ def main():
     text = rewrite_launches(text)
     text = EXTERN_SHARED.sub(lambda m: f"{m.group(1)}* {m.group(2)} = ::uniad::emu::dynamic_shared<{m.group(1)}>();",
                              text)
+    # Static shared arrays: one copy (blocks run one at a time), poisoned when a block first
+    # reaches the declaration so that a read before any write shows.
+    text = STATIC_SHARED.sub(lambda m: f"static {m.group(1)} {m.group(2)}{m.group(3)}; "
+                             f"::uniad::emu::poison_shared({m.group(2)}, sizeof({m.group(2)}));", text)
     header = f'#include "cuda_emulator.h"  // generated from {src} by cu_to_cpp.py\n'
     # The #line keeps the .cu file's name and numbering in diagnostics.
     open(dst, "w").write(header + f'#line 1 "{src}"\n' + text)

@@ -21,3 +21,15 @@ set_source_files_properties(${UNIAD_TENSOR_EMULATED_SOURCES} PROPERTIES
                             INCLUDE_DIRECTORIES ${_emu_dir}/include
                             COMPILE_OPTIONS "-ffp-contract=fast;-Wno-unused-function")
 message(STATUS "UniAD: CUDA back end EMULATED on the CPU (tools/cuda_emulator)")
+
+# The emulator's self-test (barriers, shuffles, shared memory, and the mistakes it must catch).
+if(UNIAD_BUILD_TESTS)
+  set(_emu_selftest ${CMAKE_BINARY_DIR}/cuda_emulated/selftest.cpp)
+  add_custom_command(OUTPUT ${_emu_selftest}
+                     COMMAND ${Python3_EXECUTABLE} ${_emu_dir}/cu_to_cpp.py ${_emu_dir}/selftest.cu ${_emu_selftest}
+                     DEPENDS ${_emu_dir}/selftest.cu ${_emu_dir}/cu_to_cpp.py
+                     COMMENT "cu_to_cpp selftest.cu")
+  add_executable(cuda_emulator_selftest ${_emu_selftest} ${_emu_dir}/emulator.cpp)
+  target_include_directories(cuda_emulator_selftest PRIVATE ${_emu_dir}/include)
+  add_test(NAME cuda_emulator_selftest COMMAND cuda_emulator_selftest)
+endif()

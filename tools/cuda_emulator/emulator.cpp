@@ -1,16 +1,21 @@
 // The CUDA emulator's kernel launcher and runtime API (tools/cuda_emulator/README.md).
 //
 // A launch runs its blocks one at a time. The threads of a block are ucontext fibers run by a
-// scheduler on the calling thread: each runs until it reaches a barrier or returns; when every
-// thread is waiting, the barriers whose conditions hold are released and the released threads
-// run again, in thread order. A barrier that can never be released (a thread of the block has
-// returned, or waits at a different barrier) is reported as a launch failure naming the kernel.
+// scheduler on the calling thread: each runs until it reaches a barrier or returns. Warp by
+// warp, a warp's lanes run until all wait (at a warp barrier, which is then released, or at
+// __syncthreads) or have returned; when every warp is through, __syncthreads is released. A
+// barrier that can never be released (a thread of the block has returned, lanes wait at
+// different barriers, a mask names a missing lane) is reported as a launch failure naming the
+// kernel, through cudaGetLastError, so the op that launched it throws.
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,6 +50,7 @@ struct Block {
   void (*body)(void*) = nullptr;
   void* ctx = nullptr;
   std::string failure;  // set when the block cannot go on
+  std::vector<void*> poisoned;  // static __shared__ arrays this block has reached
 };
 thread_local Block* g_block = nullptr;
 thread_local std::vector<char*> g_stacks;
@@ -57,6 +63,30 @@ void set_error(cudaError_t e, const std::string& text) {
   g_failure_text = text;
   std::fprintf(stderr, "[cuda emulator] %s\n", text.c_str());
 }
+
+// UNIAD_EMU_REVERSE=1 runs a block's ready threads from the last to the first, so that a read
+// of shared memory that a lower thread writes without a barrier in between shows up.
+bool reverse_order() {
+  static const bool reverse = [] {
+    const char* v = std::getenv("UNIAD_EMU_REVERSE");
+    return v && v[0] == '1';
+  }();
+  return reverse;
+}
+
+// UNIAD_EMU_STATS=1 prints, at exit, how often each kernel ran and with how many threads.
+struct Stats {
+  std::mutex mutex;
+  std::map<std::string, std::pair<long long, long long>> launches;  // kernel -> (launches, threads run)
+  ~Stats() {
+    const char* v = std::getenv("UNIAD_EMU_STATS");
+    if (!v || v[0] != '1') return;
+    std::fprintf(stderr, "[cuda emulator] %-40s %10s %14s\n", "kernel", "launches", "threads run");
+    for (const auto& [name, n] : launches)
+      std::fprintf(stderr, "[cuda emulator] %-40s %10lld %14lld\n", name.c_str(), n.first, n.second);
+  }
+};
+Stats g_stats;
 
 char* stack_for(int t) {
   while (static_cast<int>(g_stacks.size()) <= t) {
@@ -103,79 +133,69 @@ std::string where(const Block& b, int t) {
          std::to_string(blockIdx.z) + ", thread " + std::to_string(t) + ")";
 }
 
-// Releases what can be released once no thread is ready; false with b.failure set when stuck.
-bool release(Block& b) {
+// Once no lane of the warp starting at w0 is ready: releases its warp barrier (true), or finds
+// none to release (false), or sets b.failure when the warp is stuck. A warp barrier holds when
+// every lane its mask names waits at a warp barrier with the same mask.
+bool release_warp(Block& b, int w0) {
+  int waiting = -1;
+  for (int t = w0; t < w0 + kWarp && t < b.threads; ++t)
+    if (b.fibers[t].state == State::AtWarpBarrier) waiting = t;
+  if (waiting < 0) return false;
+  const unsigned mask = b.fibers[waiting].mask;
+  for (int lane = 0; lane < kWarp; ++lane) {
+    const int t = w0 + lane;
+    const bool named = (mask >> lane) & 1u;
+    const bool exists = t < b.threads;
+    if (exists && b.fibers[t].state == State::AtWarpBarrier && b.fibers[t].mask != mask) {
+      b.failure = where(b, t) + ": lanes of one warp wait at warp barriers with different masks";
+      return false;
+    }
+    if (!named) continue;
+    if (!exists) {
+      b.failure = where(b, waiting) + ": warp barrier or shuffle mask names lane " + std::to_string(lane) +
+                  ", which does not exist (blockDim " + std::to_string(b.threads) + ")";
+      return false;
+    }
+    if (b.fibers[t].state == State::Done) {
+      b.failure = where(b, waiting) + ": warp barrier or shuffle waits for lane " + std::to_string(lane) +
+                  ", which has returned";
+      return false;
+    }
+    if (b.fibers[t].state == State::AtBlockBarrier) {
+      b.failure = where(b, waiting) + ": warp barrier or shuffle while lane " + std::to_string(lane) +
+                  " waits at __syncthreads (divergent barriers)";
+      return false;
+    }
+  }
+  for (int lane = 0; lane < kWarp; ++lane)
+    if ((mask >> lane) & 1u) b.fibers[w0 + lane].state = State::Ready;
+  return true;
+}
+
+// Once every warp waits at __syncthreads or has returned: releases the block barrier, or sets
+// b.failure when some threads have returned (the barrier must be reached by all).
+void release_block(Block& b) {
   int at_block = 0, done = 0;
   for (const Fiber& f : b.fibers) {
     at_block += f.state == State::AtBlockBarrier;
     done += f.state == State::Done;
   }
-  bool released = false;
-  // Warps first: a warp barrier holds when every lane its mask names waits at a warp barrier
-  // with the same mask.
-  for (int w0 = 0; w0 < b.threads; w0 += kWarp) {
-    int waiting = -1;
-    for (int t = w0; t < w0 + kWarp && t < b.threads; ++t)
-      if (b.fibers[t].state == State::AtWarpBarrier) waiting = t;
-    if (waiting < 0) continue;
-    const unsigned mask = b.fibers[waiting].mask;
-    bool ok = true;
-    for (int lane = 0; lane < kWarp && ok; ++lane) {
-      const int t = w0 + lane;
-      const bool named = (mask >> lane) & 1u;
-      if (!named) {
-        if (t < b.threads && b.fibers[t].state == State::AtWarpBarrier && b.fibers[t].mask != mask) {
-          b.failure = where(b, t) + ": lanes of one warp wait at warp barriers with different masks";
-          return false;
-        }
-        continue;
-      }
-      if (t >= b.threads) {
-        b.failure = where(b, waiting) + ": warp barrier or shuffle mask names lane " + std::to_string(lane) +
-                    ", which does not exist (blockDim " + std::to_string(b.threads) + ")";
-        return false;
-      }
-      const Fiber& f = b.fibers[t];
-      if (f.state == State::Done) {
-        b.failure = where(b, waiting) + ": warp barrier or shuffle waits for lane " + std::to_string(lane) +
-                    ", which has returned";
-        return false;
-      }
-      if (f.state == State::AtBlockBarrier) {
-        b.failure = where(b, waiting) + ": warp barrier or shuffle while lane " + std::to_string(lane) +
-                    " waits at __syncthreads (divergent barriers)";
-        return false;
-      }
-      if (f.mask != mask) {
-        b.failure = where(b, t) + ": lanes of one warp wait at warp barriers with different masks";
-        return false;
-      }
-      ok = f.state == State::AtWarpBarrier;
-    }
-    if (ok) {
-      for (int lane = 0; lane < kWarp; ++lane)
-        if ((mask >> lane) & 1u) b.fibers[w0 + lane].state = State::Ready;
-      released = true;
-    }
+  if (at_block == 0) return;
+  if (done == 0) {
+    for (Fiber& f : b.fibers) f.state = State::Ready;
+    return;
   }
-  if (released) return true;
-  if (at_block > 0) {
-    if (at_block + done == b.threads && done == 0) {
-      for (Fiber& f : b.fibers) f.state = State::Ready;
-      return true;
+  for (int t = 0; t < b.threads; ++t)
+    if (b.fibers[t].state == State::AtBlockBarrier) {
+      b.failure = where(b, t) + ": __syncthreads while " + std::to_string(done) +
+                  " thread(s) of the block have returned (the barrier must be reached by all)";
+      return;
     }
-    for (int t = 0; t < b.threads; ++t)
-      if (b.fibers[t].state == State::AtBlockBarrier) {
-        b.failure = where(b, t) + ": __syncthreads while " + std::to_string(done) +
-                    " thread(s) of the block have returned (the barrier must be reached by all)";
-        return false;
-      }
-  }
-  b.failure = std::string(b.kernel) + ": threads wait at barriers that can never be released";
-  return false;
 }
 
-// Runs one block to completion; false with b.failure set when it cannot complete.
+// Runs one block; false with b.failure set when it cannot complete. Each warp in turn runs as
+// far as it can (its lanes in order, through its own warp barriers) before the next warp starts,
+// so warps drift as far apart as __syncthreads lets them: a missing __syncthreads shows.
 bool run_block(Block& b) {
   for (int t = 0; t < b.threads; ++t) {
     Fiber& f = b.fibers[t];
@@ -186,19 +206,28 @@ bool run_block(Block& b) {
     f.context.uc_link = &b.scheduler;
     makecontext(&f.context, fiber_main, 0);
   }
-  int done = 0;
-  while (done < b.threads) {
-    for (int t = 0; t < b.threads; ++t) {
-      if (b.fibers[t].state != State::Ready) continue;
-      b.current = t;
-      set_coordinates(b, t);
-      swapcontext(&b.scheduler, &b.fibers[t].context);
+  const int warps = (b.threads + kWarp - 1) / kWarp;
+  const bool reverse = reverse_order();
+  for (;;) {
+    for (int wi = 0; wi < warps; ++wi) {
+      const int w0 = (reverse ? warps - 1 - wi : wi) * kWarp, w1 = std::min(w0 + kWarp, b.threads);
+      do {
+        for (int i = 0; i < w1 - w0; ++i) {
+          const int t = reverse ? w1 - 1 - i : w0 + i;
+          if (b.fibers[t].state != State::Ready) continue;
+          b.current = t;
+          set_coordinates(b, t);
+          swapcontext(&b.scheduler, &b.fibers[t].context);
+        }
+      } while (release_warp(b, w0));
+      if (!b.failure.empty()) return false;
     }
-    done = 0;
+    int done = 0;
     for (const Fiber& f : b.fibers) done += f.state == State::Done;
-    if (done < b.threads && !release(b)) return false;
+    if (done == b.threads) return true;
+    release_block(b);
+    if (!b.failure.empty()) return false;
   }
-  return true;
 }
 
 // Kernels whose blocks do not loop over the grid (each block owns fixed work): never capped.
@@ -233,6 +262,13 @@ void shuffle(unsigned mask, const void* value, void* result, std::size_t bytes, 
     std::memcpy(result, &b->fibers[w0 + src_lane].slot, bytes);
   }
   warp_barrier(mask);
+}
+
+void poison_shared(void* array, std::size_t bytes) {
+  Block* b = g_block;
+  if (!b || std::find(b->poisoned.begin(), b->poisoned.end(), array) != b->poisoned.end()) return;
+  b->poisoned.push_back(array);
+  std::memset(array, 0xff, bytes);
 }
 
 void* dynamic_shared_bytes() { return g_dynamic_shared.data(); }
@@ -274,9 +310,16 @@ void run_grid(const char* kernel, dim3 grid, dim3 block, std::size_t shared_byte
       for (unsigned x = 0; x < gx && ok; ++x) {
         blockIdx = {x, y, z};
         b.failure.clear();
+        b.poisoned.clear();
         ok = run_block(b) && b.failure.empty();
       }
   g_block = outer;
+  {
+    std::lock_guard<std::mutex> lock(g_stats.mutex);
+    auto& n = g_stats.launches[kernel];
+    ++n.first;
+    n.second += static_cast<long long>(threads) * gx * grid.y * grid.z;
+  }
   if (!ok) set_error(cudaErrorLaunchFailure, b.failure);
 }
 

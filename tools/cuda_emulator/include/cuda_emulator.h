@@ -44,6 +44,9 @@ void run_grid(const char* kernel, dim3 grid, dim3 block, std::size_t shared_byte
               void (*body)(void*), void* ctx);
 // The launch's dynamic shared memory (extern __shared__).
 void* dynamic_shared_bytes();
+// Fills a static __shared__ array with 0xff bytes (NaN for floats) the first time a block
+// reaches its declaration; later calls in the same block leave it alone.
+void poison_shared(void* array, std::size_t bytes);
 template <typename T>
 T* dynamic_shared() {
   return static_cast<T*>(dynamic_shared_bytes());
