@@ -3,6 +3,7 @@
 // TF32 / BF16 compute types so that those modes lose what the GPU's tensor cores lose.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -16,13 +17,23 @@ cublasStatus_t refuse(cublasStatus_t status, const std::string& why) {
   return status;
 }
 
-// Round-to-nearest-even of a float to `keep` mantissa bits (TF32: 10, BF16: 7).
+// UNIAD_EMU_TRUNCATE=1: tensor-core inputs lose their low mantissa bits by truncation (what
+// the hardware does with operands that were not rounded first) instead of rounding to nearest.
+bool truncate_inputs() {
+  static const bool truncate = [] {
+    const char* v = std::getenv("UNIAD_EMU_TRUNCATE");
+    return v && v[0] == '1';
+  }();
+  return truncate;
+}
+
+// A float kept to `keep` mantissa bits (TF32: 10, BF16: 7), rounded to nearest even.
 float round_mantissa(float x, int keep) {
   uint32_t bits;
   std::memcpy(&bits, &x, 4);
   if ((bits & 0x7f800000u) == 0x7f800000u) return x;  // inf / NaN unchanged
   const int drop = 23 - keep;
-  const uint32_t half = (1u << (drop - 1)) - 1 + ((bits >> drop) & 1u);
+  const uint32_t half = truncate_inputs() ? 0 : (1u << (drop - 1)) - 1 + ((bits >> drop) & 1u);
   bits = (bits + half) & ~((1u << drop) - 1);
   float r;
   std::memcpy(&r, &bits, 4);
