@@ -271,6 +271,18 @@ void poison_shared(void* array, std::size_t bytes) {
   std::memset(array, 0xff, bytes);
 }
 
+unsigned vote(unsigned mask, bool predicate) {
+  Block* b = g_block;
+  const int t = b->current, w0 = t - t % kWarp;
+  b->fibers[t].slot = predicate;
+  warp_barrier(mask);
+  unsigned bits = 0;
+  for (int lane = 0; lane < kWarp; ++lane)
+    if (((mask >> lane) & 1u) && b->fibers[w0 + lane].slot) bits |= 1u << lane;
+  warp_barrier(mask);
+  return bits;
+}
+
 void* dynamic_shared_bytes() { return g_dynamic_shared.data(); }
 
 void run_grid(const char* kernel, dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t,

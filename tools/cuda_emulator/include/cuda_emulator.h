@@ -69,6 +69,8 @@ void warp_barrier(unsigned mask);
 // (so that no lane overwrites its slot before every lane has read).
 void shuffle(unsigned mask, const void* value, void* result, std::size_t bytes, int src_lane);
 unsigned lane_id();
+// The bits of the mask's lanes whose predicate holds (one exchange, as a shuffle).
+unsigned vote(unsigned mask, bool predicate);
 
 template <typename T>
 T shuffle_from(unsigned mask, T v, int src_lane) {
@@ -106,6 +108,46 @@ T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
   const int lane = static_cast<int>(::uniad::emu::lane_id()), base = lane - lane % width;
   const int src = lane ^ lane_mask;
   return ::uniad::emu::shuffle_from(mask, v, src < base + width ? src : lane);
+}
+
+inline unsigned __ballot_sync(unsigned mask, int predicate) { return ::uniad::emu::vote(mask, predicate != 0); }
+inline int __any_sync(unsigned mask, int predicate) { return ::uniad::emu::vote(mask, predicate != 0) != 0; }
+inline int __all_sync(unsigned mask, int predicate) { return ::uniad::emu::vote(mask, predicate != 0) == mask; }
+
+// Atomics: threads never run at the same time here, so a plain read-modify-write is atomic.
+template <typename T>
+T atomicAdd(T* address, T value) {
+  const T old = *address;
+  *address = old + value;
+  return old;
+}
+template <typename T>
+T atomicMax(T* address, T value) {
+  const T old = *address;
+  if (old < value) *address = value;
+  return old;
+}
+template <typename T>
+T atomicMin(T* address, T value) {
+  const T old = *address;
+  if (value < old) *address = value;
+  return old;
+}
+template <typename T>
+T atomicExch(T* address, T value) {
+  const T old = *address;
+  *address = value;
+  return old;
+}
+template <typename T>
+T atomicCAS(T* address, T compare, T value) {
+  const T old = *address;
+  if (old == compare) *address = value;
+  return old;
+}
+template <typename T>
+T __ldg(const T* p) {
+  return *p;
 }
 
 // Correctly rounded arithmetic that the compiler may not fuse into an fma (what _rn means);
