@@ -5,7 +5,7 @@
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(_emu_dir ${CMAKE_SOURCE_DIR}/tools/cuda_emulator)
 file(GLOB _emu_cu CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tensor/cuda/*.cu)
-set(UNIAD_TENSOR_EMULATED_SOURCES ${_emu_dir}/emulator.cpp ${_emu_dir}/cublas.cpp)
+set(UNIAD_TENSOR_EMULATED_SOURCES ${_emu_dir}/emulator.cpp ${_emu_dir}/cublas.cpp ${_emu_dir}/poison_allocations.cpp)
 foreach(_cu ${_emu_cu})
   get_filename_component(_name ${_cu} NAME_WE)
   set(_cpp ${CMAKE_BINARY_DIR}/cuda_emulated/${_name}.cpp)
@@ -20,6 +20,8 @@ endforeach()
 set_source_files_properties(${UNIAD_TENSOR_EMULATED_SOURCES} PROPERTIES
                             INCLUDE_DIRECTORIES ${_emu_dir}/include
                             COMPILE_OPTIONS "-ffp-contract=fast;-Wno-unused-function")
+# Every device block a tensor gets is poisoned, reused ones too (emulator.cpp, wrapped_allocate).
+add_link_options("LINKER:--wrap=_ZN5uniad4cuda8allocateEmi")
 message(STATUS "UniAD: CUDA back end EMULATED on the CPU (tools/cuda_emulator)")
 
 # The emulator's self-test (barriers, shuffles, shared memory, and the mistakes it must catch).
