@@ -22,6 +22,9 @@ set_source_files_properties(${UNIAD_TENSOR_EMULATED_SOURCES} PROPERTIES
                             COMPILE_OPTIONS "-ffp-contract=fast;-Wno-unused-function")
 # Every device block a tensor gets is poisoned, reused ones too (emulator.cpp, wrapped_allocate).
 add_link_options("LINKER:--wrap=_ZN5uniad4cuda8allocateEmi")
+# UNIAD_WITH_CUDA (defined by the real CUDA build) is left undefined: no source reads it, and
+# dispatch to the back end depends only on cuda_available(), which is true here. Defining it
+# would change every file's flags and forfeit ccache hits from the CPU build.
 message(STATUS "UniAD: CUDA back end EMULATED on the CPU (tools/cuda_emulator)")
 
 # The emulator's self-test (barriers, shuffles, shared memory, and the mistakes it must catch).
