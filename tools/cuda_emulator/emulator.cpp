@@ -28,7 +28,8 @@ namespace uniad::emu {
 namespace {
 
 constexpr int kWarp = 32;
-constexpr std::size_t kStackBytes = 256 * 1024;
+constexpr std::size_t kStackBytes = 256 * 1024;  // per emulated thread
+constexpr std::size_t kGuardBytes = 4096;
 constexpr std::size_t kSharedLimit = 48 * 1024;  // the default per-block dynamic + static limit
 
 enum class State { Ready, AtBlockBarrier, AtWarpBarrier, Done };
@@ -64,8 +65,8 @@ void set_error(cudaError_t e, const std::string& text) {
   std::fprintf(stderr, "[cuda emulator] %s\n", text.c_str());
 }
 
-// UNIAD_EMU_REVERSE=1 runs a block's ready threads from the last to the first, so that a read
-// of shared memory that a lower thread writes without a barrier in between shows up.
+// UNIAD_EMU_REVERSE=1 runs a block's warps, and a warp's lanes, from the last to the first, so
+// that a read of shared memory that a lower thread writes without a barrier in between shows.
 bool reverse_order() {
   static const bool reverse = [] {
     const char* v = std::getenv("UNIAD_EMU_REVERSE");
@@ -90,21 +91,23 @@ Stats g_stats;
 
 char* stack_for(int t) {
   while (static_cast<int>(g_stacks.size()) <= t) {
-    void* p = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
+    // A stack plus an inaccessible guard page below it: an overflow faults instead of
+    // silently overwriting the next thread's stack.
+    void* p = mmap(nullptr, kStackBytes + kGuardBytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED || mprotect(p, kGuardBytes, PROT_NONE) != 0) {
       std::perror("cuda emulator: mmap of a fiber stack");
       std::abort();
     }
-    g_stacks.push_back(static_cast<char*>(p));
+    g_stacks.push_back(static_cast<char*>(p) + kGuardBytes);
   }
   return g_stacks[t];
 }
 
-void set_coordinates(const Block& b, int t) {
+void set_coordinates(int t) {
   threadIdx.x = t % blockDim.x;
   threadIdx.y = (t / blockDim.x) % blockDim.y;
   threadIdx.z = t / (blockDim.x * blockDim.y);
-  (void)b;
 }
 
 void fiber_main() {
@@ -125,7 +128,7 @@ void wait_here(State s, unsigned mask) {
   b->fibers[t].state = s;
   b->fibers[t].mask = mask;
   swapcontext(&b->fibers[t].context, &b->scheduler);
-  set_coordinates(*b, t);
+  set_coordinates(t);
 }
 
 std::string where(const Block& b, int t) {
@@ -216,7 +219,7 @@ bool run_block(Block& b) {
           const int t = reverse ? w1 - 1 - i : w0 + i;
           if (b.fibers[t].state != State::Ready) continue;
           b.current = t;
-          set_coordinates(b, t);
+          set_coordinates(t);
           swapcontext(&b.scheduler, &b.fibers[t].context);
         }
       } while (release_warp(b, w0));
