@@ -3,7 +3,9 @@
 #
 #   scripts/test.sh               optimised build in build/, every test
 #   scripts/test.sh --sanitize    AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
-#   scripts/test.sh --all         both, one after the other (what CI runs)
+#   scripts/test.sh --emulated    the CPU-vs-GPU op table on the emulated GPU in build-emu/
+#                                 (tools/cuda_emulator: the CUDA kernels run on the CPU)
+#   scripts/test.sh --all         all three, one after the other (what CI runs)
 #
 # Idempotent: a second run installs nothing and rebuilds only what changed.
 set -euo pipefail
@@ -14,8 +16,9 @@ modes=(release)
 case "${1:-}" in
   "") ;;
   --sanitize) modes=(sanitize) ;;
-  --all) modes=(release sanitize) ;;
-  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  --emulated) modes=(emulated) ;;
+  --all) modes=(release sanitize emulated) ;;
+  -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
   *) echo "scripts/test.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 esac
 
@@ -26,6 +29,15 @@ install_notebook_deps  # jupyter runs the teaching notebooks (tests/notebooks_sm
 
 jobs=$(nproc)
 for mode in "${modes[@]}"; do
+  if [ "$mode" = emulated ]; then
+    # Without a GPU the real comparison skips itself; here every CUDA kernel runs on the CPU
+    # (fibers per GPU thread, real barriers and shuffles) against its CPU twin.
+    echo "== [emulated] build build-emu/ and run the CUDA op table on the emulated GPU"
+    start=$(date +%s)
+    JOBS=$jobs tools/cuda_emulator/run_table.sh
+    echo "== [emulated] took $(( $(date +%s) - start )) s"
+    continue
+  fi
   if [ "$mode" = release ]; then
     dir=build
     flags=(-DCMAKE_BUILD_TYPE=Release)

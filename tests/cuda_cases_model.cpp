@@ -65,8 +65,10 @@ RegisterCudaCases model_cases([](std::vector<CudaCase>& t) {
     t.push_back({"model " + name + " training step", 2e-5, 1e-4, {}, [kind](Device d) { return training_step(kind, d); }});
     t.push_back({"model " + name + " eval forward", 1e-5, 1e-4, {}, [kind](Device d) { return eval_forward(kind, d); }});
   }
-  // TF32 rounds the products' inputs to 10-bit mantissas: the step agrees to about 1e-3.
-  t.push_back({"model uniad training step tf32", 5e-3, 5e-3, ops::MatmulPrecision::TF32,
+  // TF32 keeps 10 mantissa bits of each product input. Whether the conversion rounds or
+  // truncates depends on the cuBLAS kernel: the emulated table (tools/cuda_emulator) measured
+  // 4e-3 on the reconstruction with rounding and 1.1e-2 with truncation, hence 2e-2.
+  t.push_back({"model uniad training step tf32", 2e-2, 2e-2, ops::MatmulPrecision::TF32,
                [](Device d) { return training_step(NetworkKind::UniAD, d); }});
 });
 

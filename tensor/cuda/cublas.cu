@@ -50,6 +50,7 @@ void column_major_view(const GemmOperand<T>& x, int64_t rows, int64_t cols, cubl
 
 void compute_type_for(float, cudaDataType_t& data, cublasComputeType_t& compute) {
   data = CUDA_R_32F;
+  compute = CUBLAS_COMPUTE_32F;
   switch (ops::matmul_precision()) {
     case ops::MatmulPrecision::Float32: compute = CUBLAS_COMPUTE_32F; break;
     case ops::MatmulPrecision::TF32: compute = CUBLAS_COMPUTE_32F_FAST_TF32; break;
