@@ -271,17 +271,8 @@ AttentionGrads attention_backward(const Tensor& g_in, const Tensor& q_in, const 
   const Tensor g = gemm_readable(g_in);
   const int64_t W = words_per_product(LS);
 
-  // Gradients laid out [T, N, h] under a [N, T, h] view, like the head-split views they flow to.
-  AttentionGrads out;
-  if (need_q) out.dq = Tensor::empty({L, N, hd}, q.dtype()).transpose(0, 1);  // [N, L, hd]
-  if (need_k) out.dk = Tensor::empty({S, N, hd}, q.dtype()).transpose(0, 1);  // [N, S, hd]
-  if (need_v) out.dv = Tensor::empty({S, N, hv}, q.dtype()).transpose(0, 1);  // [N, S, hv]
-  if (N == 0) return out;
-  if (L == 0 || S == 0) {  // empty products: every gradient is zero
-    for (Tensor* t : {&out.dq, &out.dk, &out.dv})
-      if (t->defined()) t->fill_(0.0);
-    return out;
-  }
+  AttentionGrads out = attention_grad_buffers(N, L, S, hd, hv, q.dtype(), Device::cpu(), need_q, need_k, need_v);
+  if (N == 0 || L == 0 || S == 0) return out;
 
   dispatch_float(q.dtype(), "attention_backward", [&](auto tag) {
     using T = decltype(tag);
@@ -318,6 +309,20 @@ AttentionGrads attention_backward(const Tensor& g_in, const Tensor& q_in, const 
       }
     }
   });
+  return out;
+}
+
+AttentionGrads attention_grad_buffers(int64_t N, int64_t L, int64_t S, int64_t hd, int64_t hv, DType dtype,
+                                      Device device, bool need_q, bool need_k, bool need_v) {
+  // Laid out [T, N, h] under a [N, T, h] view, like the head-split views the gradients flow to.
+  AttentionGrads out;
+  if (need_q) out.dq = Tensor::empty({L, N, hd}, dtype, device).transpose(0, 1);  // [N, L, hd]
+  if (need_k) out.dk = Tensor::empty({S, N, hd}, dtype, device).transpose(0, 1);  // [N, S, hd]
+  if (need_v) out.dv = Tensor::empty({S, N, hv}, dtype, device).transpose(0, 1);  // [N, S, hv]
+  if (N > 0 && (L == 0 || S == 0)) {  // empty products: every gradient is zero
+    for (Tensor* t : {&out.dq, &out.dk, &out.dv})
+      if (t->defined()) t->fill_(0.0);
+  }
   return out;
 }
 

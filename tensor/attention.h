@@ -51,6 +51,10 @@ AttentionGrads attention_backward(const Tensor& g, const Tensor& q, const Tensor
                                   const AttentionSaved& saved, const AttentionDropout& dropout, bool need_q,
                                   bool need_k, bool need_v);
 
+// The buffers attention_backward returns: [N, T, h] views of contiguous [T, N, h] tensors on
+// `device`, only where asked for, zero when the products are empty (L or S == 0).
+AttentionGrads attention_grad_buffers(int64_t N, int64_t L, int64_t S, int64_t hd, int64_t hv, DType dtype,
+                                      Device device, bool need_q, bool need_k, bool need_v);
 // The dropout mask attention_forward applies, as a tensor [N, L, S] of 0 and 1 / (1 - p): the
 // composed reference multiplies by it to draw the identical mask. Made on `device`.
 Tensor attention_dropout_scale(const Shape& shape, DType dtype, const AttentionDropout& dropout,

@@ -135,17 +135,8 @@ ops::AttentionGrads attention_backward(const Tensor& g_in, const Tensor& q_in, c
   const int64_t N = q.size(0), L = q.size(1), S = k.size(1), hd = q.size(2), hv = v.size(2);
   const Device device = q.device();
 
-  // Gradients laid out [T, N, h] under a [N, T, h] view, as on the CPU.
-  ops::AttentionGrads out;
-  if (need_q) out.dq = Tensor::empty({L, N, hd}, q.dtype(), device).transpose(0, 1);  // [N, L, hd]
-  if (need_k) out.dk = Tensor::empty({S, N, hd}, q.dtype(), device).transpose(0, 1);  // [N, S, hd]
-  if (need_v) out.dv = Tensor::empty({S, N, hv}, q.dtype(), device).transpose(0, 1);  // [N, S, hv]
-  if (N == 0) return out;
-  if (L == 0 || S == 0) {  // empty products: every gradient is zero
-    for (Tensor* t : {&out.dq, &out.dk, &out.dv})
-      if (t->defined()) t->fill_(0.0);
-    return out;
-  }
+  ops::AttentionGrads out = ops::attention_grad_buffers(N, L, S, hd, hv, q.dtype(), device, need_q, need_k, need_v);
+  if (N == 0 || L == 0 || S == 0) return out;
 
   dispatch_float(q.dtype(), "attention_backward", [&](auto tag) {
     using T = decltype(tag);
