@@ -13,11 +13,16 @@ namespace uniad {
 
 // ---------------------------------------------------------------- device queries (device.h)
 int cuda_device_count() {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no device" error
-    return 0;
-  }
+  // Asked once: every GPU allocation checks its device index against it, and the set of
+  // visible devices does not change while a process runs.
+  static const int count = [] {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      cudaGetLastError();  // clear the sticky "no device" error
+      return 0;
+    }
+    return n;
+  }();
   return count;
 }
 
