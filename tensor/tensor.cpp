@@ -263,7 +263,12 @@ namespace {
 Tensor select_element(Tensor t, const Shape& index) {
   UNIAD_CHECK(static_cast<int64_t>(index.size()) == t.dim(), "Tensor::at: index of rank ", index.size(),
               " for shape ", shape_str(t.shape()));
-  for (int64_t i : index) t = t.select(0, i);
+  const Shape shape = t.shape();
+  for (size_t d = 0; d < index.size(); ++d) {
+    UNIAD_CHECK(index[d] >= 0 && index[d] < shape[d], "Tensor::at: index ", shape_str(index),
+                " out of range for shape ", shape_str(shape));
+    t = t.select(0, index[d]);
+  }
   return t;
 }
 
