@@ -3,36 +3,23 @@
 // Both devices start from the same weights (drawn on the CPU, then moved) and the same
 // generator, so they draw the same jitter and dropout masks; results differ only by rounding.
 #include "cuda_cases.h"
+#include "model_helpers.h"
 #include "nn/optim.h"
 #include "uniad/model.h"
 
 namespace uniad::test {
 namespace {
 
-// A small model of the paper's shape: 5x5 tokens, D 16, 2 heads, one encoder and two decoder layers.
-ModelConfig small_config(NetworkKind kind) {
-  ModelConfig c;
-  c.network = kind;
-  c.feature_channels = 12;
-  c.grid_h = c.grid_w = 5;
-  c.hidden_dim = 16;
-  c.heads = 2;
-  c.encoder_layers = 1;
-  c.decoder_layers = 2;
-  c.ffn_dim = 32;
-  c.mask_window = 3;
-  return c;
-}
 
 // One training step on `device`; returns the loss, the reconstruction, and a few parameters
 // with their clipped gradients and their values after the AdamW update (first, middle and last
 // parameter, so every part of the model is covered).
 NamedResults training_step(NetworkKind kind, Device device) {
   Generator gen(7);
-  ReconstructionModel model(small_config(kind), gen);
+  ReconstructionModel model(small_model_config(kind), gen);
   model.to(device);
   nn::AdamW optimizer(model.named_parameters(), {1e-3, 0.9, 0.999, 1e-8, 1e-4});
-  const Tensor features = case_input({3, 12, 5, 5}, 11).to(device);  // [B, C, H, W]
+  const Tensor features = case_input({3, 12, 4, 5}, 11).to(device);  // [B, C, H, W]
   model.train();
   const ag::Variable rec = model.forward(features);
   ag::Variable loss = ag::mse_loss(rec, features);
@@ -52,11 +39,11 @@ NamedResults training_step(NetworkKind kind, Device device) {
 
 NamedResults eval_forward(NetworkKind kind, Device device) {
   Generator gen(8);
-  ReconstructionModel model(small_config(kind), gen);
+  ReconstructionModel model(small_model_config(kind), gen);
   model.to(device);
   model.eval();
   ag::NoGradGuard no_grad;
-  return {{"rec", model.forward(case_input({2, 12, 5, 5}, 12).to(device)).data()}};
+  return {{"rec", model.forward(case_input({2, 12, 4, 5}, 12).to(device)).data()}};
 }
 
 RegisterCudaCases model_cases([](std::vector<CudaCase>& t) {

@@ -4,6 +4,7 @@
 
 #include "tensor/elementwise.h"
 #include "tensor/reduce.h"
+#include "model_helpers.h"
 #include "test_util.h"
 #include "uniad/model.h"
 #include "uniad/neighbor_mask.h"
@@ -18,20 +19,6 @@ int64_t count_with_prefix(const nn::Module& m, const std::string& prefix) {
   return n;
 }
 
-ModelConfig small_config(NetworkKind kind) {
-  ModelConfig c;
-  c.network = kind;
-  c.feature_channels = 12;
-  c.grid_h = 4;
-  c.grid_w = 5;
-  c.hidden_dim = 16;
-  c.heads = 2;
-  c.encoder_layers = 2;
-  c.decoder_layers = 2;
-  c.ffn_dim = 24;
-  c.mask_window = 3;
-  return c;
-}
 }  // namespace
 
 TEST_CASE("model: the paper's configuration has 7,717,392 trainable parameters") {
@@ -89,7 +76,7 @@ TEST_CASE("model: every network kind reconstructs [B, C, H, W] and gives every p
                            NetworkKind::UniAD}) {
     CAPTURE(network_kind_name(kind));
     Generator gen(3);
-    ReconstructionModel model(small_config(kind), gen);
+    ReconstructionModel model(test::small_model_config(kind), gen);
     const Tensor f = test::randn({2, 12, 4, 5}, 4, DType::Float32);
     ag::Variable rec = model.forward(f);
     CHECK(rec.shape() == Shape{2, 12, 4, 5});
@@ -100,14 +87,14 @@ TEST_CASE("model: every network kind reconstructs [B, C, H, W] and gives every p
     }
   }
   Generator gen(3);
-  ReconstructionModel query_first(small_config(NetworkKind::QueryFirst), gen);
+  ReconstructionModel query_first(test::small_model_config(NetworkKind::QueryFirst), gen);
   int64_t queries = 0;
   for (const auto& [name, p] : query_first.named_parameters()) queries += name.find("learned_embed") != std::string::npos;
   CHECK(queries == 1);
 }
 
 TEST_CASE("model: feature jitter only in training, scaled by the token norm / C") {
-  ModelConfig c = small_config(NetworkKind::UniAD);
+  ModelConfig c = test::small_model_config(NetworkKind::UniAD);
   c.jitter_scale = 20;
   Generator gen(5);
   ReconstructionModel model(c, gen);
@@ -128,7 +115,7 @@ TEST_CASE("model: feature jitter only in training, scaled by the token norm / C"
 
 TEST_CASE("model: same seed, same weights and outputs, and eval mode is deterministic") {
   Generator g1(7), g2(7);
-  ReconstructionModel a(small_config(NetworkKind::UniAD), g1), b(small_config(NetworkKind::UniAD), g2);
+  ReconstructionModel a(test::small_model_config(NetworkKind::UniAD), g1), b(test::small_model_config(NetworkKind::UniAD), g2);
   const Tensor f = test::randn({2, 12, 4, 5}, 8, DType::Float32);
   CHECK(test::max_abs_diff(a.forward(f).data(), b.forward(f).data()) == 0);  // training: dropout + jitter, same draws
   a.eval();
